@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("DEBUG", "1")
-
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
 
 

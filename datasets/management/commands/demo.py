@@ -1,0 +1,61 @@
+"""python manage.py demo: migrate the bundled sample legacy instance over HTTP, then serve the site."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
+
+DEMO_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = "Start the sample legacy instance, export it over HTTP, import the dump, report, and serve the site."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addrport", default="127.0.0.1:8000", help="Where to serve the site.")
+        parser.add_argument("--dump-dir", type=Path, default=settings.VAR_DIR / "dumps" / "sample")
+        parser.add_argument("--no-serve", action="store_true", help="Stop after the migration (for scripts).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with SampleLegacyServer() as legacy:
+            self.stdout.write(self.style.MIGRATE_HEADING(f"Sample legacy instance at {legacy.base_url}"))
+            self.stdout.write(self.style.MIGRATE_HEADING("Exporting over HTTP (with an admin's API key)"))
+            call_command(
+                "export_legacy",
+                url=legacy.base_url,
+                to=options["dump_dir"],
+                api_key=ADMIN_API_KEY,
+                include_private=True,
+                allow_private_addresses=True,
+                stdout=self.stdout,
+            )
+            self.stdout.write(self.style.MIGRATE_HEADING(f"Importing {options['dump_dir']}"))
+            call_command("import_legacy", options["dump_dir"], stdout=self.stdout)
+            self.stdout.write(self.style.MIGRATE_HEADING("Migration status"))
+            call_command("migration_status", stdout=self.stdout)
+            password = _reset_demo_admin()
+            host = options["addrport"]
+            self.stdout.write(
+                self.style.SUCCESS(f"Admin: http://{host}/admin/  user {DEMO_USERNAME!r}, password {password!r}")
+            )
+            if not options["no_serve"]:
+                call_command("runserver", host, use_reloader=False)
+
+
+def _reset_demo_admin() -> str:
+    """A fresh random password on every demo run, printed once: no fixed credentials in the repository."""
+    password = secrets.token_urlsafe(12)
+    user, _ = get_user_model().objects.get_or_create(username=DEMO_USERNAME, defaults={"email": "admin@example.org"})
+    user.is_staff = True
+    user.is_superuser = True
+    user.set_password(password)
+    user.save()
+    return password
