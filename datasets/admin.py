@@ -267,7 +267,7 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="state")
     def state(self, dataset: LegacyDataset) -> SafeString:
         if not dataset.is_incomplete:
-            return format_html("<strong>complete</strong>")
+            return format_html("<strong>{}</strong>", "complete")
         return format_html(
             "<strong>incomplete</strong><ul>{}</ul>",
             format_html_join("", "<li>{}</li>", ((text,) for text in dataset.incomplete_reason_texts())),

@@ -119,12 +119,20 @@ def _model_dataset_block(dumped: DumpedDataset) -> dict[str, Any]:
 # -- files in storage -----------------------------------------------------------------------------------------------
 
 
-def _store_source_file(dumped: DumpedDataset, source: DumpedSource) -> str:
+@dataclass(frozen=True)
+class StoredFile:
+    name: str
+    sha256: str
+    size: int
+
+
+def _store_source_file(dumped: DumpedDataset, source: DumpedSource) -> StoredFile | None:
+    """The file's own hash names it, whatever the dump's record says: the bytes are the truth."""
     if source.archive_file is None:
-        return ""
-    sha256 = source.archive.sha256 or file_sha256(source.archive_file)
+        return None
+    sha256 = file_sha256(source.archive_file)
     name = f"legacy/{dumped.name}/sources/{source.legacy_id}-{sha256[:12]}{source.archive_file.suffix}"
-    return _store(name, source.archive_file)
+    return StoredFile(_store(name, source.archive_file), sha256, source.archive_file.stat().st_size)
 
 
 def _store_entries_file(dumped: DumpedDataset) -> str:
@@ -145,10 +153,11 @@ def _store(name: str, path: Path) -> str:
 # -- related rows ---------------------------------------------------------------------------------------------------
 
 
-def _sync_sources(dataset: LegacyDataset, sources: list[DumpedSource], stored: dict[int, str]) -> None:
+def _sync_sources(dataset: LegacyDataset, sources: list[DumpedSource], stored: dict[int, StoredFile | None]) -> None:
     keep = []
     for source in sources:
         archive = source.archive
+        stored_file = stored.get(source.legacy_id)
         Source.objects.update_or_create(
             dataset=dataset,
             legacy_id=source.legacy_id,
@@ -158,26 +167,18 @@ def _sync_sources(dataset: LegacyDataset, sources: list[DumpedSource], stored: d
                 "legacy_updated_at": source.updated_at,
                 "analysis": source.analysis,
                 "legacy_loaded": source.loaded,
-                "archived_file": stored.get(source.legacy_id, ""),
+                "archived_file": stored_file.name if stored_file else "",
                 "archive_status": archive.status,
                 "archive_http_status": archive.http_status,
                 "archive_error": archive.error or archive.refresh_error or "",
-                "sha256": archive.sha256 or _stored_sha(source),
-                "size": archive.size if archive.size is not None else _stored_size(source),
+                "sha256": stored_file.sha256 if stored_file else "",
+                "size": stored_file.size if stored_file else None,
                 "content_type": archive.content_type or "",
                 "fetched_at": _parse(archive.fetched_at),
             },
         )
         keep.append(source.legacy_id)
     dataset.sources.exclude(legacy_id__in=keep).delete()
-
-
-def _stored_sha(source: DumpedSource) -> str:
-    return file_sha256(source.archive_file) if source.archive_file else ""
-
-
-def _stored_size(source: DumpedSource) -> int | None:
-    return source.archive_file.stat().st_size if source.archive_file else None
 
 
 def _sync_team(dataset: LegacyDataset, dumped: DumpedDataset) -> None:

@@ -1,7 +1,9 @@
 """Test-wide setup: development settings, loopback allowed for the legacy client, the ../shared marker."""
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +34,51 @@ def _storage_in_tmp(settings, tmp_path: Path) -> None:
             },
         }
     settings.LEGACY_ALLOW_PRIVATE_ADDRESSES = True
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback, reached over real HTTP by boto3 and django-storages."""
+    import logging
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Default storage on a fresh bucket of the loopback S3 server; yields a boto3 client for assertions."""
+    import uuid
+
+    import boto3
+    from botocore.config import Config
+
+    for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.setenv(name, "/dev/null")
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    config = Config(retries={"total_max_attempts": 2}, connect_timeout=2, read_timeout=5)
+    client = boto3.client(
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
+        region_name="us-east-1", config=config,
+    )  # fmt: skip
+    client.create_bucket(Bucket=bucket)
+    options = {
+        "bucket_name": bucket, "endpoint_url": s3_endpoint, "access_key": "testing", "secret_key": "testing",
+        "region_name": "us-east-1", "addressing_style": "path", "signature_version": "s3v4",
+        "file_overwrite": True, "default_acl": None, "client_config": config,
+    }  # fmt: skip
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+    }
+    client.bucket = bucket
+    yield client
