@@ -168,9 +168,10 @@ class HarvestRecordInline(ReadOnlyInline):
 @admin.register(LegacyDataset)
 class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
-        "name", "label", "private", "incomplete", "model_problem_count", "sources_ok", "team_list", "category",
+        "dataset", "private", "state_summary", "model_problem_count", "sources_ok", "team_list",
         "territory_list", "harvested_at",
     ]  # fmt: skip
+    list_display_links = ["dataset"]
     list_filter = ["private", IncompleteFilter, ProblemsFilter, "category", TerritoryFilter, "runs_known"]
     search_fields = ["name", "label", "description", "team__username", "team__fullname"]
     ordering = ["-is_incomplete", "name"]
@@ -219,6 +220,9 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # harvested data: a new export and import changes it, never a hand edit
+
     def get_urls(self) -> list[URLPattern]:
         extra = [
             path(
@@ -240,11 +244,18 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     # -- list columns ---------------------------------------------------------------------------------------------
 
-    @admin.display(boolean=True, description="incomplete", ordering="is_incomplete")
-    def incomplete(self, dataset: LegacyDataset) -> bool:
-        return dataset.is_incomplete
+    @admin.display(description="dataset", ordering="name")
+    def dataset(self, dataset: LegacyDataset) -> SafeString:
+        return format_html("<strong>{}</strong><br><small>{}</small>", dataset.name, dataset.label)
 
-    @admin.display(description="sources fetched / unreachable / all")
+    @admin.display(description="state", ordering="is_incomplete")
+    def state_summary(self, dataset: LegacyDataset) -> SafeString:
+        if not dataset.is_incomplete:
+            return format_html("{}", "complete")
+        reasons = ", ".join(code.replace("_", " ") for code in dataset.incomplete_reasons)
+        return format_html('<strong style="color:var(--error-fg,#b00)">incomplete</strong>: {}', reasons)
+
+    @admin.display(description="sources (fetched / unreachable / all)")
     def sources_ok(self, dataset: Any) -> str:
         return f"{dataset.sources_fetched} / {dataset.sources_unreachable} / {dataset.sources_total}"
 

@@ -52,7 +52,7 @@ class LegacyDataset(models.Model):
     model_fetch_error = models.TextField(blank=True, help_text="Why the model could not be read, if it could not.")
     model_migrations = models.JSONField(default=list, blank=True)
     model_problems = models.JSONField(default=list, blank=True)
-    model_problem_count = models.PositiveIntegerField(default=0)
+    model_problem_count = models.PositiveIntegerField("model problems", default=0)
 
     runs_known = models.BooleanField(default=False, help_text="Whether the harvest could see the import runs.")
     entry_count = models.BigIntegerField(null=True, blank=True, help_text="Rows in the legacy cube, when known.")

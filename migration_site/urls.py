@@ -5,6 +5,10 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+admin.site.site_header = "OpenSpending legacy migration"
+admin.site.site_title = "OpenSpending migration"
+admin.site.index_title = "Migration"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
