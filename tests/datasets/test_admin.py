@@ -1,36 +1,19 @@
 """The datasets admin: list, filters, search, the change page with its inlines, the archived file."""
 
-import shutil
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.test import override_settings
 from django.urls import reverse
 
 from datasets.models import LegacyDataset, Source
-from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, django_db_blocker) -> Path:
-    dump = tmp_path_factory.mktemp("dump")
-    with SampleLegacyServer() as legacy, override_settings(LEGACY_ALLOW_PRIVATE_ADDRESSES=True):
-        call_command(
-            "export_legacy", "--url", legacy.base_url, "--to", str(dump), "--api-key", ADMIN_API_KEY,
-            "--include-private", stdout=StringIO(),
-        )  # fmt: skip
-    return dump
-
-
 @pytest.fixture
-def imported(exported, tmp_path):
-    copy = tmp_path / "dump"
-    shutil.copytree(exported, copy)
-    call_command("import_legacy", str(copy), stdout=StringIO())
+def imported(sample_dump):
+    call_command("import_legacy", str(sample_dump), stdout=StringIO())
 
 
 @pytest.fixture

@@ -13,34 +13,11 @@ from django.core.management.base import CommandError
 from datasets import state
 from datasets.models import LegacyDataset, Source
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
+from tests.datasets.conftest import run_export, run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_client")]
 
 LINDENAU_SOURCE = r"^/files/lindenau-haushalt/ergebnisplan-2013\.csv$"
-
-
-@pytest.fixture
-def legacy():
-    with SampleLegacyServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fast_client(settings):
-    settings.LEGACY_CONNECT_TIMEOUT = 2
-    settings.LEGACY_READ_TIMEOUT = 0.5
-    settings.LEGACY_RETRIES = 2
-    settings.LEGACY_BACKOFF_SECONDS = 0.01
-
-
-def export(legacy, dump: Path, *args: str) -> str:
-    out = StringIO()
-    call_command("export_legacy", "--url", legacy.base_url, "--to", str(dump), *args, stdout=out)
-    return out.getvalue()
-
-
-def import_dump(dump: Path) -> None:
-    call_command("import_legacy", str(dump), stdout=StringIO())
 
 
 def archive_of(dump: Path, name: str, source_id: int) -> dict:
@@ -53,7 +30,7 @@ def requests_to(legacy, pattern: str) -> int:
 
 
 def assert_everything_else_came_across(dump: Path) -> None:
-    import_dump(dump)
+    run_import(dump)
     assert LegacyDataset.objects.count() == 5
     other = Source.objects.get(dataset__name="lindenau-haushalt", legacy_id=4102)
     assert other.archive_status == Source.ArchiveStatus.FETCHED
@@ -62,7 +39,7 @@ def assert_everything_else_came_across(dump: Path) -> None:
 
 def test_a_500_then_success_is_retried(legacy, tmp_path):
     legacy.add_fault(LINDENAU_SOURCE, "status", times=1, status=500)
-    export(legacy, tmp_path)
+    run_export(legacy, tmp_path)
     assert archive_of(tmp_path, "lindenau-haushalt", 4101)["status"] == "fetched"
     assert requests_to(legacy, LINDENAU_SOURCE) == 2
 
@@ -71,14 +48,14 @@ def test_a_429_waits_as_long_as_retry_after_says(legacy, tmp_path, settings):
     settings.LEGACY_BACKOFF_SECONDS = 0
     legacy.add_fault(r"^/lindenau-haushalt\.json$", "status", times=1, status=429, retry_after=1)
     started = time.monotonic()
-    export(legacy, tmp_path, "--dataset", "lindenau-haushalt", "--no-entries")
+    run_export(legacy, tmp_path, "--dataset", "lindenau-haushalt", "--no-entries")
     assert time.monotonic() - started >= 1
     assert (tmp_path / "lindenau-haushalt" / "dataset.json").is_file()
 
 
 def test_a_source_that_keeps_failing_is_unreachable_with_its_status(legacy, tmp_path):
     legacy.add_fault(LINDENAU_SOURCE, "status", times=10, status=503)
-    output = export(legacy, tmp_path)
+    output = run_export(legacy, tmp_path)
     archive = archive_of(tmp_path, "lindenau-haushalt", 4101)
     assert archive["status"] == "unreachable"
     assert archive["http_status"] == 503
@@ -89,7 +66,7 @@ def test_a_source_that_keeps_failing_is_unreachable_with_its_status(legacy, tmp_
 
 def test_a_timeout_is_recorded_and_the_run_goes_on(legacy, tmp_path):
     legacy.add_fault(LINDENAU_SOURCE, "delay", times=10, seconds=1.5)
-    export(legacy, tmp_path)
+    run_export(legacy, tmp_path)
     archive = archive_of(tmp_path, "lindenau-haushalt", 4101)
     assert archive["status"] == "unreachable"
     assert "timed out" in archive["error"]
@@ -98,7 +75,7 @@ def test_a_timeout_is_recorded_and_the_run_goes_on(legacy, tmp_path):
 
 def test_a_truncated_body_never_leaves_a_file_that_looks_complete(legacy, tmp_path):
     legacy.add_fault(LINDENAU_SOURCE, "truncate", times=10)
-    export(legacy, tmp_path)
+    run_export(legacy, tmp_path)
     archive = archive_of(tmp_path, "lindenau-haushalt", 4101)
     assert archive["status"] == "unreachable"
     assert "interrupted" in archive["error"]
@@ -109,7 +86,7 @@ def test_a_truncated_body_never_leaves_a_file_that_looks_complete(legacy, tmp_pa
 
 def test_a_truncated_body_once_is_downloaded_again(legacy, tmp_path):
     legacy.add_fault(LINDENAU_SOURCE, "truncate", times=1)
-    export(legacy, tmp_path)
+    run_export(legacy, tmp_path)
     archive = archive_of(tmp_path, "lindenau-haushalt", 4101)
     assert archive["status"] == "fetched"
     path = tmp_path / "lindenau-haushalt" / archive["path"]
@@ -118,7 +95,7 @@ def test_a_truncated_body_once_is_downloaded_again(legacy, tmp_path):
 
 def test_an_html_page_instead_of_csv_is_refused(legacy, tmp_path):
     legacy.add_fault(LINDENAU_SOURCE, "html", times=10)
-    export(legacy, tmp_path)
+    run_export(legacy, tmp_path)
     archive = archive_of(tmp_path, "lindenau-haushalt", 4101)
     assert archive["status"] == "unreachable"
     assert "HTML page" in archive["error"]
@@ -128,11 +105,11 @@ def test_an_html_page_instead_of_csv_is_refused(legacy, tmp_path):
 
 def test_invalid_json_from_model_json_is_recorded_as_a_model_problem(legacy, tmp_path):
     legacy.add_fault(r"^/lindenau-haushalt/model\.json$", "garbage", times=10)
-    output = export(legacy, tmp_path)
+    output = run_export(legacy, tmp_path)
     assert "lindenau-haushalt: ok" in output and "invalid JSON" in output
     document = json.loads((tmp_path / "lindenau-haushalt" / "dataset.json").read_text(encoding="utf-8"))
     assert "invalid JSON" in document["export"]["model_error"]
-    import_dump(tmp_path)
+    run_import(tmp_path)
     dataset = LegacyDataset.objects.get(name="lindenau-haushalt")
     assert dataset.incomplete_reasons == [state.MODEL_PROBLEMS]
     assert "could not be read" in dataset.model_problems[0]["problem"]
@@ -141,9 +118,9 @@ def test_invalid_json_from_model_json_is_recorded_as_a_model_problem(legacy, tmp
 
 
 def test_a_model_that_fails_later_keeps_the_model_exported_earlier(legacy, tmp_path):
-    export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
+    run_export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
     legacy.add_fault(r"^/lindenau-haushalt/model\.json$", "status", times=10, status=500)
-    export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
+    run_export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
     document = json.loads((tmp_path / "lindenau-haushalt" / "dataset.json").read_text(encoding="utf-8"))
     assert document["data"]["mapping"]
     assert document["export"]["model_error"] is None
@@ -151,10 +128,10 @@ def test_a_model_that_fails_later_keeps_the_model_exported_earlier(legacy, tmp_p
 
 
 def test_a_source_that_fails_later_keeps_the_copy_fetched_earlier(legacy, tmp_path):
-    export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
+    run_export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
     first = archive_of(tmp_path, "lindenau-haushalt", 4101)
     legacy.add_fault(LINDENAU_SOURCE, "status", times=10, status=500)
-    export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
+    run_export(legacy, tmp_path, "--dataset", "lindenau-haushalt")
     again = archive_of(tmp_path, "lindenau-haushalt", 4101)
     assert again["status"] == "fetched"
     assert again["sha256"] == first["sha256"]
@@ -163,7 +140,7 @@ def test_a_source_that_fails_later_keeps_the_copy_fetched_earlier(legacy, tmp_pa
 
 def test_a_dataset_whose_metadata_fails_is_reported_and_the_others_exported(legacy, tmp_path):
     legacy.add_fault(r"^/northfield-spending-2014\.json$", "status", times=10, status=500)
-    output = export(legacy, tmp_path)
+    output = run_export(legacy, tmp_path)
     assert "northfield-spending-2014: FAILED" in output
     assert "Failed: northfield-spending-2014" in output
     assert not (tmp_path / "northfield-spending-2014" / "dataset.json").exists()
@@ -175,7 +152,7 @@ def test_a_dataset_whose_metadata_fails_is_reported_and_the_others_exported(lega
 def test_the_run_itself_fails_when_the_listing_cannot_be_had(legacy, tmp_path):
     legacy.add_fault(r"^/datasets\.json$", "garbage", times=10)
     with pytest.raises(CommandError, match="invalid JSON"):
-        export(legacy, tmp_path)
+        run_export(legacy, tmp_path)
 
 
 def test_the_run_itself_fails_on_a_dead_instance(tmp_path):
@@ -188,21 +165,21 @@ def test_the_run_itself_fails_on_a_dead_instance(tmp_path):
 def test_loopback_instances_are_refused_unless_allowed(legacy, tmp_path, settings):
     settings.LEGACY_ALLOW_PRIVATE_ADDRESSES = False
     with pytest.raises(CommandError, match="loopback or private"):
-        export(legacy, tmp_path)
+        run_export(legacy, tmp_path)
 
 
 # -- resuming -------------------------------------------------------------------------------------------------------
 
 
 def test_a_second_run_asks_conditionally_and_skips_the_unchanged_cube(legacy, tmp_path):
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
     first = (tmp_path / "lindenau-haushalt" / "entries.csv").read_bytes()
     legacy.requests.clear()
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
     source_requests = [headers for _, path, headers in legacy.requests if path.startswith("/files/lindenau")]
     assert source_requests and all("If-None-Match" in headers for headers in source_requests)
     assert requests_to(legacy, r"^/api/2/search$") == 0, "the cube's rows are not fetched again"
     assert requests_to(legacy, r"^/api/2/aggregate$") == 0
     assert (tmp_path / "lindenau-haushalt" / "entries.csv").read_bytes() == first
-    import_dump(tmp_path)
+    run_import(tmp_path)
     assert LegacyDataset.objects.get(name="lindenau-haushalt").entry_count == 24

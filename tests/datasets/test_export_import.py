@@ -11,39 +11,14 @@ from django.core.management.base import CommandError
 from datasets import state
 from datasets.models import LegacyDataset, Source
 from datasets.sample_legacy.instance import load_instance
-from datasets.sample_legacy.server import ADMIN_API_KEY, MANAGER_API_KEY, PRIVATE_DATASET, SampleLegacyServer
+from datasets.sample_legacy.server import ADMIN_API_KEY, MANAGER_API_KEY, PRIVATE_DATASET
+from tests.datasets.conftest import run_export, run_import
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_client")]
 
 INSTANCE = load_instance()
 PUBLIC = sorted(dataset.name for dataset in INSTANCE.datasets.values() if not dataset.private)
 ALL = sorted(INSTANCE.datasets)
-
-
-@pytest.fixture
-def legacy():
-    with SampleLegacyServer() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def _fast_client(settings):
-    settings.LEGACY_CONNECT_TIMEOUT = 2
-    settings.LEGACY_READ_TIMEOUT = 1
-    settings.LEGACY_RETRIES = 2
-    settings.LEGACY_BACKOFF_SECONDS = 0.01
-
-
-def export(legacy, dump: Path, *args: str) -> str:
-    out = StringIO()
-    call_command("export_legacy", "--url", legacy.base_url, "--to", str(dump), *args, stdout=out)
-    return out.getvalue()
-
-
-def import_dump(dump: Path) -> str:
-    out = StringIO()
-    call_command("import_legacy", str(dump), stdout=out)
-    return out.getvalue()
 
 
 def dumped(dump: Path, name: str) -> dict:
@@ -54,8 +29,8 @@ def dumped(dump: Path, name: str) -> dict:
 
 
 def test_without_a_key_every_public_dataset_comes_across_and_no_private_one(legacy, tmp_path):
-    export(legacy, tmp_path)
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path)
+    run_import(tmp_path)
     assert sorted(LegacyDataset.objects.values_list("name", flat=True)) == PUBLIC
     assert PRIVATE_DATASET not in PUBLIC
     for name in PUBLIC:
@@ -68,13 +43,13 @@ def test_without_a_key_every_public_dataset_comes_across_and_no_private_one(lega
 
 def test_include_private_needs_a_key(legacy, tmp_path):
     with pytest.raises(CommandError, match="needs --api-key"):
-        export(legacy, tmp_path, "--include-private")
+        run_export(legacy, tmp_path, "--include-private")
 
 
 @pytest.mark.parametrize("key", [ADMIN_API_KEY, MANAGER_API_KEY])
 def test_with_a_key_and_include_private_the_private_dataset_comes_too(legacy, tmp_path, key):
-    output = export(legacy, tmp_path, "--api-key", key, "--include-private")
-    import_dump(tmp_path)
+    output = run_export(legacy, tmp_path, "--api-key", key, "--include-private")
+    run_import(tmp_path)
     private = LegacyDataset.objects.get(name=PRIVATE_DATASET)
     assert private.private
     assert LegacyDataset.objects.filter(private=True).count() == 1
@@ -84,14 +59,14 @@ def test_with_a_key_and_include_private_the_private_dataset_comes_too(legacy, tm
 
 
 def test_a_key_alone_does_not_export_private_datasets(legacy, tmp_path):
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
+    run_import(tmp_path)
     assert not LegacyDataset.objects.filter(name=PRIVATE_DATASET).exists()
 
 
 def test_with_a_key_every_run_and_team_member_comes_across(legacy, tmp_path):
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY, "--include-private")
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY, "--include-private")
+    run_import(tmp_path)
     for name, sample in INSTANCE.datasets.items():
         dataset = LegacyDataset.objects.get(name=name)
         assert dataset.runs_known
@@ -104,8 +79,8 @@ def test_with_a_key_every_run_and_team_member_comes_across(legacy, tmp_path):
 
 
 def test_incomplete_reasons_follow_the_legacy_state(legacy, tmp_path):
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY, "--include-private")
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY, "--include-private")
+    run_import(tmp_path)
     reasons = dict(LegacyDataset.objects.values_list("name", "incomplete_reasons"))
     assert reasons["riverton-draft-budget-2015"] == [state.NO_MODEL, state.NO_SUCCESSFUL_IMPORT, state.NO_ENTRIES]
     for name in ["lindenau-haushalt", "northfield-spending-2014", "hafnarvik-utgjold-2013"]:
@@ -115,8 +90,8 @@ def test_incomplete_reasons_follow_the_legacy_state(legacy, tmp_path):
 
 
 def test_the_cube_rows_and_totals_come_across(legacy, tmp_path):
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY, "--include-private")
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY, "--include-private")
+    run_import(tmp_path)
     for name, sample in INSTANCE.datasets.items():
         dataset = LegacyDataset.objects.get(name=name)
         rows = len(sample.entries)
@@ -130,8 +105,8 @@ def test_the_cube_rows_and_totals_come_across(legacy, tmp_path):
 
 
 def test_the_dead_source_is_unreachable_with_its_status(legacy, tmp_path):
-    export(legacy, tmp_path)
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path)
+    run_import(tmp_path)
     dead = Source.objects.get(dataset__name="northfield-spending-2014", legacy_id=5211)
     assert dead.archive_status == Source.ArchiveStatus.UNREACHABLE
     assert dead.archive_http_status == 404
@@ -142,8 +117,8 @@ def test_the_dead_source_is_unreachable_with_its_status(legacy, tmp_path):
 
 
 def test_migration_status_json_has_one_object_per_dataset(legacy, tmp_path):
-    export(legacy, tmp_path)
-    import_dump(tmp_path)
+    run_export(legacy, tmp_path)
+    run_import(tmp_path)
     out = StringIO()
     call_command("migration_status", "--json", stdout=out)
     rows = json.loads(out.getvalue())
@@ -162,8 +137,8 @@ def test_migration_status_json_has_one_object_per_dataset(legacy, tmp_path):
 def test_the_api_key_is_never_written_anywhere(legacy, tmp_path, caplog):
     legacy.add_fault(r"/lindenau-haushalt/model\.json", "garbage", times=10)
     legacy.add_fault(r"/files/northfield-spending-2014/.*", "status", times=10, status=500)
-    output = export(legacy, tmp_path / "dump", "--api-key", ADMIN_API_KEY, "--include-private")
-    import_dump(tmp_path / "dump")
+    output = run_export(legacy, tmp_path / "dump", "--api-key", ADMIN_API_KEY, "--include-private")
+    run_import(tmp_path / "dump")
     assert ADMIN_API_KEY not in output
     assert ADMIN_API_KEY not in caplog.text
     for path in (tmp_path / "dump").rglob("*"):
@@ -174,7 +149,7 @@ def test_the_api_key_is_never_written_anywhere(legacy, tmp_path, caplog):
 
 
 def test_the_api_key_is_only_sent_to_the_legacy_instance(legacy, tmp_path):
-    export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
+    run_export(legacy, tmp_path, "--api-key", ADMIN_API_KEY)
     api_calls = [headers for method, path, headers in legacy.requests if not path.startswith("/files/")]
     assert api_calls
     assert all(headers.get("Authorization") == f"ApiKey {ADMIN_API_KEY}" for headers in api_calls)

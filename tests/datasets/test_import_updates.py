@@ -1,7 +1,6 @@
 """import_legacy is idempotent, updates in place from a newer dump and records what changed."""
 
 import json
-import shutil
 from io import StringIO
 from pathlib import Path
 
@@ -9,31 +8,13 @@ import pytest
 from django.core.management import call_command
 
 from datasets.models import HarvestRecord, LegacyDataset, Source
-from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory, django_db_blocker) -> Path:
-    """One export of the sample instance shared by the tests here; each test works on its own copy."""
-    dump = tmp_path_factory.mktemp("dump")
-    with django_db_blocker.unblock(), SampleLegacyServer() as legacy:
-        from django.test import override_settings
-
-        with override_settings(LEGACY_ALLOW_PRIVATE_ADDRESSES=True):
-            call_command(
-                "export_legacy", "--url", legacy.base_url, "--to", str(dump), "--api-key", ADMIN_API_KEY,
-                "--include-private", stdout=StringIO(),
-            )  # fmt: skip
-    return dump
-
-
 @pytest.fixture
-def dump(exported, tmp_path) -> Path:
-    copy = tmp_path / "dump"
-    shutil.copytree(exported, copy)
-    return copy
+def dump(sample_dump: Path) -> Path:
+    return sample_dump
 
 
 def import_dump(path: Path, *args: str) -> str:
