@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch
+from django.utils.module_loading import import_string
 
 from datasets.models import LegacyDataset, TeamMember
 
 
 def status_rows() -> list[dict[str, Any]]:
-    datasets = (
+    """Rows of every dataset; the later steps add their own keys through MIGRATION_STATUS_EXTENSIONS.
+
+    Each extension is `extend(rows: dict[name, row], datasets: list[LegacyDataset]) -> None`; the setting names
+    them, so this lower app never imports the apps above it.
+    """
+    datasets = list(
         LegacyDataset.objects.with_source_counts()
         .prefetch_related(Prefetch("team", queryset=TeamMember.objects.order_by("position", "username")))
         .order_by("name")
     )
-    return [dataset_status(dataset) for dataset in datasets]
+    rows = {dataset.name: dataset_status(dataset) for dataset in datasets}
+    for path in settings.MIGRATION_STATUS_EXTENSIONS:
+        import_string(path)(rows, datasets)
+    return list(rows.values())
 
 
 def dataset_status(dataset: Any) -> dict[str, Any]:

@@ -165,3 +165,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Mapping review: proposals below this confidence wait for a curator; the owner of datasets without a team.
+MAPPING_CONFIDENCE_THRESHOLD = float(os.environ.get("MAPPING_CONFIDENCE_THRESHOLD", "0.8"))
+DEFAULT_DATASET_OWNER = os.environ.get("DEFAULT_DATASET_OWNER", "openspending")
+
+# Later steps add their columns to `migration_status` (datasets -> conversion -> publishing).
+MIGRATION_STATUS_EXTENSIONS = ["conversion.status.extend_status"]

@@ -1,0 +1,169 @@
+"""The review side of the migration: proposed dimension mappings, curator decisions and their trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from datasets.models import LegacyDataset
+
+
+class DimensionMappingQuerySet(QuerySet["DimensionMapping"]):
+    def needs_review(self) -> DimensionMappingQuerySet:
+        return self.filter(status__in=[DimensionMapping.Status.PROPOSED, DimensionMapping.Status.EDITED])
+
+    def open(self) -> DimensionMappingQuerySet:
+        return self.exclude(status__in=[DimensionMapping.Status.APPROVED, DimensionMapping.Status.REJECTED])
+
+    def confident(self) -> DimensionMappingQuerySet:
+        return self.filter(ambiguous=False)
+
+    def in_order(self) -> DimensionMappingQuerySet:
+        return self.order_by("dataset__name", "position", "legacy_path")
+
+
+class DimensionMapping(models.Model):
+    """How one legacy measure, dimension attribute, constant or unused source column becomes a package column."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "proposed"
+        EDITED = "edited", "edited"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+
+    class Kind(models.TextChoices):
+        MEASURE = "measure", "measure"
+        DATE = "date", "date"
+        ATTRIBUTE = "attribute", "attribute dimension"
+        COMPOUND_ATTRIBUTE = "compound", "attribute of a compound dimension"
+        EXTRA = "extra", "column the legacy model never used"
+
+    dataset = models.ForeignKey(LegacyDataset, on_delete=models.CASCADE, related_name="mappings")
+    legacy_path = models.CharField(max_length=300, help_text="e.g. 'amount', 'to.label', 'extra:Notes'")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    position = models.PositiveIntegerField(default=0)
+    source = models.JSONField(default=dict, help_text="Where the values come from: column or constant, datatype, ...")
+    proposed_target = models.JSONField(default=dict)
+    current_target = models.JSONField(default=dict)
+    confidence = models.FloatField(default=0.0)
+    reasons = models.JSONField(default=list)
+    samples = models.JSONField(default=list)
+    ambiguous = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    proposed_at = models.DateTimeField(default=timezone.now)
+
+    objects = DimensionMappingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["dataset__name", "position", "legacy_path"]
+        constraints = [models.UniqueConstraint(fields=["dataset", "legacy_path"], name="unique_mapping_per_path")]
+        permissions = [("review_dimensionmapping", "Can approve and reject dimension mappings")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name}: {self.legacy_path}"
+
+    @property
+    def column_type(self) -> str:
+        return str(self.current_target.get("column_type", ""))
+
+    @property
+    def field_name(self) -> str:
+        return str(self.current_target.get("field", ""))
+
+    @property
+    def is_reviewed(self) -> bool:
+        return self.status in {self.Status.APPROVED, self.Status.REJECTED}
+
+    def approve(self, *, reviewer: Any) -> None:
+        self.status = self.Status.APPROVED
+        self.reviewer = reviewer
+        self.reviewed_at = timezone.now()
+        self.rejection_reason = ""
+        self.save(update_fields=["status", "reviewer", "reviewed_at", "rejection_reason"])
+
+    def reject(self, *, reviewer: Any, reason: str) -> None:
+        self.status = self.Status.REJECTED
+        self.reviewer = reviewer
+        self.reviewed_at = timezone.now()
+        self.rejection_reason = reason
+        self.save(update_fields=["status", "reviewer", "reviewed_at", "rejection_reason"])
+
+    def edit(self, *, target: dict[str, Any], editor: Any) -> None:
+        self.current_target = target
+        self.status = self.Status.EDITED
+        self.reviewer = editor
+        self.reviewed_at = timezone.now()
+        self.save(update_fields=["current_target", "status", "reviewer", "reviewed_at"])
+
+    def reopen(self) -> None:
+        self.status = self.Status.EDITED if self.current_target != self.proposed_target else self.Status.PROPOSED
+        self.reviewer = None
+        self.reviewed_at = None
+        self.rejection_reason = ""
+        self.save(update_fields=["status", "reviewer", "reviewed_at", "rejection_reason"])
+
+
+class DatasetDecision(models.Model):
+    """A migration admin's decision on a dataset: whether and how it is migrated, and who owns it."""
+
+    class Choice(models.TextChoices):
+        MIGRATE_PUBLIC = "migrate_public", "migrate publicly"
+        MIGRATE_PRIVATE = "migrate_private", "migrate but keep private"
+        EXCLUDE = "exclude", "exclude from the migration"
+
+    dataset = models.OneToOneField(LegacyDataset, on_delete=models.CASCADE, related_name="decision")
+    decision = models.CharField(max_length=32, choices=Choice.choices, blank=True)
+    reason = models.TextField(blank=True)
+    owner = models.CharField(max_length=255, blank=True, help_text="Username of the owner; empty: the default.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("decide_dataset", "Can decide on private and incomplete datasets and their owner")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name}: {self.get_decision_display() or 'undecided'}"
+
+
+class ReviewEvent(models.Model):
+    """One change made by a person: what it touched, before and after, who, when and why."""
+
+    class Action(models.TextChoices):
+        PROPOSED = "proposed", "proposed"
+        EDITED = "edited", "edited"
+        APPROVED = "approved", "approved"
+        REJECTED = "rejected", "rejected"
+        REOPENED = "reopened", "reopened"
+        DECIDED = "decided", "decided"
+        OWNER_SET = "owner_set", "owner set"
+
+    dataset = models.ForeignKey(LegacyDataset, on_delete=models.CASCADE, related_name="review_events")
+    mapping = models.ForeignKey(
+        DimensionMapping, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    subject = models.CharField(max_length=300, help_text="The mapping's legacy path, or 'decision' / 'owner'.")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name} {self.subject}: {self.action}"

@@ -1,0 +1,58 @@
+"""Mapping review columns for `migration_status`: mapping status and counts, the admin decision and the owner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from conversion.models import DatasetDecision, DimensionMapping
+from conversion.services import dataset_owner
+from datasets.models import LegacyDataset
+
+Status = DimensionMapping.Status
+
+
+def extend_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]) -> None:
+    counts = {
+        row["dataset__name"]: row
+        for row in DimensionMapping.objects.values("dataset__name").annotate(
+            total=Count("id"),
+            proposed=Count("id", filter=Q(status=Status.PROPOSED)),
+            ambiguous=Count("id", filter=Q(ambiguous=True) & ~Q(status__in=[Status.APPROVED, Status.REJECTED])),
+            approved=Count("id", filter=Q(status=Status.APPROVED)),
+            edited=Count("id", filter=Q(status=Status.EDITED)),
+            rejected=Count("id", filter=Q(status=Status.REJECTED)),
+        )
+    }
+    decisions = {decision.dataset_id: decision for decision in DatasetDecision.objects.all()}
+    for dataset in datasets:
+        count = counts.get(dataset.name, {})
+        decision = decisions.get(dataset.pk)
+        rows[dataset.name].update(
+            {
+                "mapping_status": mapping_status(count),
+                "mappings": {
+                    key: count.get(key, 0) for key in ("proposed", "ambiguous", "approved", "edited", "rejected")
+                },
+                "decision": decision.decision if decision and decision.decision else None,
+                "owner": dataset_owner(dataset, decision) if decision else _default_owner(dataset),
+            }
+        )
+
+
+def mapping_status(count: dict[str, Any]) -> str:
+    """none: nothing proposed; approved: every mapping approved or rejected; needs_review otherwise."""
+    total = count.get("total", 0)
+    if not total:
+        return "none"
+    if count.get("approved", 0) + count.get("rejected", 0) == total:
+        return "approved"
+    return "needs_review"
+
+
+def _default_owner(dataset: LegacyDataset) -> str:
+    """The owner without a decision row: no query needed, the team is prefetched."""
+    team = dataset.team_usernames
+    return team[0] if team else str(settings.DEFAULT_DATASET_OWNER)
