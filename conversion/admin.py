@@ -61,7 +61,7 @@ class QueueFilter(admin.SimpleListFilter):
 
 @admin.register(DimensionMapping)
 class DimensionMappingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["legacy_path", "dataset_link", "target", "confidence_shown", "ambiguous", "status", "reasons_short"]
+    list_display = ["legacy_path", "dataset_link", "target", "confidence_shown", "ambiguity", "status", "reasons_short"]
     list_display_links = None
     list_filter = [QueueFilter, "kind", "ambiguous", "status"]
     list_select_related = ["dataset"]
@@ -109,6 +109,12 @@ class DimensionMappingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="confidence", ordering="confidence")
     def confidence_shown(self, mapping: DimensionMapping) -> str:
         return f"{mapping.confidence:.0%}"
+
+    @admin.display(description="ambiguous", ordering="ambiguous")
+    def ambiguity(self, mapping: DimensionMapping) -> SafeString:
+        if mapping.ambiguous:
+            return format_html('<span class="flag">{}</span>', "ambiguous")
+        return format_html('<span class="flag ok">{}</span>', "confident")
 
     @admin.display(description="why")
     def reasons_short(self, mapping: DimensionMapping) -> str:
@@ -159,7 +165,7 @@ class DimensionMappingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 reason=save_form.cleaned_data["reason"],
                 override_required=save_form.cleaned_data["override_required"],
             )
-        except ValidationError as error:
+        except services.MappingErrors as error:
             general = _attach_errors(rows, error)
             return self._render(request, dataset, mappings, rows, save_form=save_form, general_errors=general)
         self.message_user(request, f"Saved {len(edited)} edited mapping(s).", messages.SUCCESS)
@@ -235,22 +241,19 @@ class DimensionMappingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return HttpResponseRedirect(_dataset_url(dataset.pk) + "#decision")
 
 
-def _attach_errors(rows: Any, error: ValidationError) -> list[str]:
-    """Put a service's {mapping id: {field: errors}} on the matching forms; return the dataset-wide ones."""
-    by_pk = {str(row.mapping.pk): row for row in rows}
-    general: list[str] = []
-    for key, value in error.message_dict.items() if hasattr(error, "error_dict") else []:
-        if key == "__all__":
-            general.extend(value)
-    for key, fields in getattr(error, "error_dict", {}).items():
-        row = by_pk.get(key)
-        if row is None or row.form is None:
-            continue
-        for item in fields:
-            for field, messages_ in (item.message_dict if hasattr(item, "error_dict") else {}).items():
-                for message in messages_:
+def _attach_errors(rows: Any, error: services.MappingErrors) -> list[str]:
+    """Put the service's errors on the matching forms and fields; return the dataset-wide ones."""
+    by_pk = {row.mapping.pk: row for row in rows}
+    general = list(error.general)
+    for pk, fields in error.per_mapping.items():
+        row = by_pk.get(pk)
+        for field, messages_ in fields.items():
+            for message in messages_:
+                if row is None or row.form is None:
+                    general.append(f"{row.mapping.legacy_path if row else pk}: {message}")
+                else:
                     row.form.add_error(field if field in row.form.fields else None, message)
-    return general or ([] if hasattr(error, "error_dict") else error.messages)
+    return general
 
 
 def _dataset_url(dataset_id: int) -> str:

@@ -17,11 +17,11 @@ class MappingForm(forms.Form):
     """The editable part of one mapping's target; links are limited to the dataset's own attributes."""
 
     column_type = forms.CharField(
-        widget=forms.TextInput(attrs={"list": VOCABULARY_LIST, "size": 44, "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"list": VOCABULARY_LIST, "size": 34, "autocomplete": "off"}),
         help_text="Type to search the column types.",
     )
     field = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 18}))
-    title = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 22}))
+    title = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 16}))
     labelfor = forms.ChoiceField(required=False, label="label for")
     parent = forms.ChoiceField(required=False)
     primary_key = forms.BooleanField(required=False, label="key")

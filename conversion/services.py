@@ -19,6 +19,17 @@ from datasets.models import LegacyDataset
 EDITABLE_KEYS = ("column_type", "field", "title", "labelfor", "parent", "primary_key", "options")
 
 
+class MappingErrors(ValidationError):
+    """Refused hand edits: errors per mapping id and form field, and dataset-wide ones."""
+
+    def __init__(self, per_mapping: dict[int, dict[str, list[str]]], general: list[str]) -> None:
+        messages = [f"{field}: {message}" for fields in per_mapping.values() for field, items in fields.items()
+                    for message in items] + general  # fmt: skip
+        super().__init__(messages)
+        self.per_mapping = per_mapping
+        self.general = general
+
+
 @dataclass
 class ProposeResult:
     dataset: str
@@ -127,7 +138,7 @@ def dataset_mappings_update(
 ) -> list[DimensionMapping]:
     """Apply hand edits to several mappings of one dataset at once, validated together.
 
-    Raises ValidationError with a dict {mapping id: {field: [errors]}} plus "__all__" for dataset-wide errors.
+    Raises MappingErrors: {mapping id: {field: [errors]}} and the dataset-wide errors.
     """
     roles.require_curator(editor)
     if override_required:
@@ -136,7 +147,7 @@ def dataset_mappings_update(
     targets = {
         m.legacy_path: m.current_target for m in mappings.values() if m.status != DimensionMapping.Status.REJECTED
     }
-    errors: dict[str, Any] = {}
+    errors: dict[int, dict[str, list[str]]] = {}
     edited = []
     for pk, data in changes.items():
         mapping = mappings.get(pk)
@@ -146,20 +157,18 @@ def dataset_mappings_update(
         if target == mapping.current_target:
             continue
         if mapping.is_reviewed:
-            errors[str(pk)] = {"__all__": [f"{mapping.status}: read-only"]}
+            errors[pk] = {"__all__": [f"{mapping.status}: read-only"]}
             continue
         field_errors = mapping_rules.validate_target(
             target, path=mapping.legacy_path, paths=list(targets), samples=mapping.samples
         )
         if field_errors:
-            errors[str(pk)] = field_errors
+            errors[pk] = field_errors
         targets[mapping.legacy_path] = target
         edited.append((mapping, target))
     general = mapping_rules.validate_dataset(targets, override=override_required)
-    if general:
-        errors["__all__"] = general
-    if errors:
-        raise ValidationError(errors)
+    if errors or general:
+        raise MappingErrors(errors, general)
     with transaction.atomic():
         for mapping, target in edited:
             before = mapping.current_target

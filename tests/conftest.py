@@ -1,11 +1,17 @@
 """Test-wide setup: development settings, loopback allowed for the legacy client, the ../shared marker."""
 
 import os
+import shutil
 from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
 
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -82,3 +88,32 @@ def s3_storage(settings, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> I
     }
     client.bucket = bucket
     yield client
+
+
+def run_export(legacy: SampleLegacyServer, dump: Path, *args: str) -> str:
+    out = StringIO()
+    call_command("export_legacy", "--url", legacy.base_url, "--to", str(dump), *args, stdout=out)
+    return out.getvalue()
+
+
+def run_import(dump: Path, *args: str) -> str:
+    out = StringIO()
+    call_command("import_legacy", str(dump), *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def exported_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export of the whole sample instance (admin key, private included), shared read-only by many tests."""
+    dump = tmp_path_factory.mktemp("sample-dump")
+    with SampleLegacyServer() as server, override_settings(LEGACY_ALLOW_PRIVATE_ADDRESSES=True):
+        run_export(server, dump, "--api-key", ADMIN_API_KEY, "--include-private")
+    return dump
+
+
+@pytest.fixture
+def sample_dump(exported_sample: Path, tmp_path: Path) -> Path:
+    """A private copy of the shared export, for tests that edit it."""
+    copy = tmp_path / "dump"
+    shutil.copytree(exported_sample, copy)
+    return copy

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from datasets import state
 from datasets.models import LegacyDataset, Source
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
-from tests.datasets.conftest import run_export, run_import
+from tests.conftest import run_export, run_import
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_client")]
 

@@ -12,7 +12,7 @@ from datasets import state
 from datasets.models import LegacyDataset, Source
 from datasets.sample_legacy.instance import load_instance
 from datasets.sample_legacy.server import ADMIN_API_KEY, MANAGER_API_KEY, PRIVATE_DATASET
-from tests.datasets.conftest import run_export, run_import
+from tests.conftest import run_export, run_import
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_client")]
 

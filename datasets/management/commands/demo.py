@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
@@ -39,6 +39,9 @@ class Command(BaseCommand):
             )
             self.stdout.write(self.style.MIGRATE_HEADING(f"Importing {options['dump_dir']}"))
             call_command("import_legacy", options["dump_dir"], stdout=self.stdout)
+            if "propose_mappings" in get_commands():
+                self.stdout.write(self.style.MIGRATE_HEADING("Proposing mappings"))
+                call_command("propose_mappings", stdout=self.stdout)
             self.stdout.write(self.style.MIGRATE_HEADING("Migration status"))
             call_command("migration_status", stdout=self.stdout)
             password = _reset_demo_admin()
