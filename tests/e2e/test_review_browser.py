@@ -1,0 +1,107 @@
+"""A curator reviews a mapping in a real browser; an anonymous visitor and a curator's admin-only attempt are refused.
+
+Screenshots of each step land in test-artifacts/e2e/<test name>/.
+"""
+
+import importlib
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.urls import reverse
+
+from conversion import roles
+from conversion.models import DatasetDecision, DimensionMapping
+from datasets.models import LegacyDataset
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PASSWORD = "a-long-curator-password"
+
+
+def ensure_review_groups() -> None:
+    """Transactional tests flush the tables between tests, data-migration rows included: put the groups back."""
+    from django.apps import apps
+
+    migration = importlib.import_module("conversion.migrations.0002_review_groups")
+    migration.create_groups(apps, None)
+
+
+@pytest.fixture
+def reviewed_site(sample_dump, live_server):
+    ensure_review_groups()
+    call_command("import_legacy", str(sample_dump), stdout=StringIO())
+    call_command("propose_mappings", stdout=StringIO())
+    curator = User.objects.create_user("carla", password=PASSWORD, is_staff=True)
+    curator.groups.add(Group.objects.get(name=roles.CURATORS))
+    return LegacyDataset.objects.get(name="lindenau-haushalt")
+
+
+def login(page, live_server, username):
+    page.goto(live_server.url + reverse("admin:login"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#user-tools")
+
+
+def test_a_curator_edits_previews_and_approves_a_mapping(page, live_server, reviewed_site):
+    dataset = reviewed_site
+    kind = DimensionMapping.objects.get(dataset=dataset, legacy_path="ergebnisart")
+    review_url = live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk])
+
+    page.goto(review_url)
+    assert "/admin/login/" in page.url, "anonymous visitors are sent to the login page"
+    page.shots.take("anonymous-refused")
+
+    login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dimensionmapping_changelist"))
+    assert page.locator("#result_list").is_visible()
+    assert page.locator("text=ergebnisart").first.is_visible()
+    page.shots.take("queue")
+
+    page.locator(f'a[href$="#mapping-{kind.pk}"]').first.click()
+    page.wait_for_selector(f"#mapping-{kind.pk}")
+    assert "ergebnisart" in page.locator("#preview-table thead").text_content()
+    page.shots.take("dataset-page")
+
+    page.fill(f"#id_m{kind.pk}-column_type", "economic-classification:generic:code")
+    page.fill(f"#id_m{kind.pk}-field", "account_kind")
+    page.wait_for_function("document.querySelector('#preview-table thead').textContent.includes('account_kind')")
+    header = page.locator("#preview-table thead").text_content()
+    assert "account_kind" in header and "economic-classification:generic:code" in header
+    page.shots.take("preview-follows-the-edit")
+
+    page.fill("#id_reason", "Aufwendungen and Erträge are an economic classification")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist")
+    assert "Saved 1 edited mapping" in page.locator(".messagelist").inner_text()
+    kind.refresh_from_db()
+    assert kind.status == DimensionMapping.Status.EDITED and kind.field_name == "account_kind"
+    page.shots.take("saved")
+
+    page.locator(f"#mapping-{kind.pk} button:has-text('Approve')").click()
+    page.wait_for_selector(".messagelist")
+    kind.refresh_from_db()
+    assert kind.status == DimensionMapping.Status.APPROVED
+    assert "approved" in page.locator(f"#mapping-{kind.pk} td.actions").inner_text()
+    assert page.locator(f"#id_m{kind.pk}-column_type").count() == 0, "read-only once approved"
+    page.shots.take("approved")
+
+
+def test_a_curator_is_refused_an_admin_only_decision(page, live_server, reviewed_site):
+    dataset = reviewed_site
+    login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
+    page.locator("#decision").scroll_into_view_if_needed()
+    assert "Only migration admins decide" in page.locator(".decision-box").inner_text()
+    assert page.locator("input[value='Save decision']").count() == 0
+    token = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "csrftoken")
+    response = page.request.post(
+        live_server.url + reverse("admin:conversion_dataset_decide", args=[dataset.pk]),
+        form={"decision-decision": "exclude", "decision-reason": "trying", "csrfmiddlewaretoken": token},
+        headers={"Referer": page.url},
+    )
+    assert response.status == 403
+    assert not DatasetDecision.objects.filter(dataset=dataset).exclude(decision="").exists()
+    page.shots.take("decision-refused")
