@@ -17,9 +17,11 @@ def test_the_demo_migrates_the_sample_instance_and_prints_working_credentials(tm
     output = out.getvalue()
     assert "Exported 6 datasets (1 private, 0 failed)" in output
     assert LegacyDataset.objects.count() == 6
-    password = output.split("password '")[1].split("'")[0]
-    user = authenticate(username="admin", password=password)
-    assert user is not None and user.is_staff
+    for username in ("admin", "curator", "migration-admin"):
+        password = output.split(f"user {username!r}, password '")[1].split("'")[0]
+        user = authenticate(username=username, password=password)
+        assert user is not None and user.is_staff, username
+    assert "Proposed for 5 datasets" in output
 
 
 @pytest.mark.redis

@@ -8,12 +8,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandParser
 
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
 
-DEMO_USERNAME = "admin"
+DEMO_USERS = [("admin", None), ("curator", "Curators"), ("migration-admin", "Migration admins")]
 
 
 class Command(BaseCommand):
@@ -44,21 +45,24 @@ class Command(BaseCommand):
                 call_command("propose_mappings", stdout=self.stdout)
             self.stdout.write(self.style.MIGRATE_HEADING("Migration status"))
             call_command("migration_status", stdout=self.stdout)
-            password = _reset_demo_admin()
             host = options["addrport"]
-            self.stdout.write(
-                self.style.SUCCESS(f"Admin: http://{host}/admin/  user {DEMO_USERNAME!r}, password {password!r}")
-            )
+            self.stdout.write(self.style.SUCCESS(f"The site: http://{host}/admin/"))
+            for username, group in DEMO_USERS:
+                password = _reset_demo_user(username, group)
+                role = group or "administrator (superuser)"
+                self.stdout.write(self.style.SUCCESS(f"  {role}: user {username!r}, password {password!r}"))
             if not options["no_serve"]:
                 call_command("runserver", host, use_reloader=False)
 
 
-def _reset_demo_admin() -> str:
+def _reset_demo_user(username: str, group: str | None) -> str:
     """A fresh random password on every demo run, printed once: no fixed credentials in the repository."""
     password = secrets.token_urlsafe(12)
-    user, _ = get_user_model().objects.get_or_create(username=DEMO_USERNAME, defaults={"email": "admin@example.org"})
+    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
     user.is_staff = True
-    user.is_superuser = True
+    user.is_superuser = group is None
     user.set_password(password)
     user.save()
+    if group:
+        user.groups.add(Group.objects.get(name=group))
     return password
