@@ -296,3 +296,6 @@ class DatasetDecisionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="")
     def review_link(self, decision: DatasetDecision) -> SafeString:
         return format_html('<a href="{}#decision">change on the review page</a>', _dataset_url(decision.dataset_id))
+
+
+from conversion import run_admin  # noqa: E402, F401 - registers the conversion run admin

@@ -167,3 +167,87 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset.name} {self.subject}: {self.action}"
+
+
+class ConversionRunQuerySet(QuerySet["ConversionRun"]):
+    def active(self) -> ConversionRunQuerySet:
+        return self.filter(status__in=[ConversionRun.Status.QUEUED, ConversionRun.Status.RUNNING])
+
+    def succeeded(self) -> ConversionRunQuerySet:
+        return self.filter(status=ConversionRun.Status.SUCCEEDED)
+
+
+class ConversionRun(models.Model):
+    """One attempt to build a dataset's package; created before its job is enqueued, so every job has a record."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    class Reconciliation(models.TextChoices):
+        MATCH = "match", "match"
+        MISMATCH = "mismatch", "mismatch"
+        ACCEPTED = "accepted", "mismatch accepted"
+        UNAVAILABLE = "unavailable", "no legacy totals to compare"
+
+    dataset = models.ForeignKey(LegacyDataset, on_delete=models.CASCADE, related_name="conversion_runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    job_id = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running job.")
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the process that ran it.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    built_from = models.CharField(max_length=16, blank=True)
+    rows_read = models.BigIntegerField(null=True, blank=True)
+    rows_written = models.BigIntegerField(null=True, blank=True)
+    rows_rejected = models.BigIntegerField(null=True, blank=True)
+    rows_overwritten = models.BigIntegerField(null=True, blank=True)
+    log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    report = models.JSONField(null=True, blank=True, help_text="The build report: problems, totals, notes.")
+    valid = models.BooleanField(null=True, blank=True)
+    validation = models.JSONField(null=True, blank=True)
+    reconciliation = models.JSONField(null=True, blank=True)
+    reconciliation_status = models.CharField(max_length=16, choices=Reconciliation.choices, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_reason = models.TextField(blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    package_path = models.CharField(max_length=500, blank=True, help_text="Storage folder of the built package.")
+    descriptor_sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = ConversionRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-queued_at", "-id"]
+        permissions = [("accept_reconciliation", "Can accept a reconciliation mismatch")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.name} run {self.pk} ({self.status})"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def publishable(self) -> bool:
+        """Built, valid, and its numbers match the legacy cube (or an admin accepted why they do not)."""
+        return (
+            self.status == self.Status.SUCCEEDED
+            and bool(self.valid)
+            and self.reconciliation_status in {self.Reconciliation.MATCH, self.Reconciliation.ACCEPTED}
+        )
+
+    def append_log(self, line: str) -> None:
+        stamp = timezone.now().strftime("%H:%M:%S")
+        self.log = f"{self.log}{stamp} {line}\n"

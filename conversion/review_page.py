@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from conversion import roles, vocabulary
 from conversion.forms import DecisionForm, MappingForm, SaveForm
-from conversion.models import DatasetDecision, DimensionMapping
+from conversion.models import ConversionRun, DatasetDecision, DimensionMapping
 from conversion.preview import Column, Preview, build_preview
 from conversion.services import dataset_owner
 from conversion.source_data import read_source_data
@@ -84,6 +84,8 @@ def page_context(
         "is_migration_admin": roles.is_migration_admin(request.user),
         "column_types": vocabulary.all_column_types(),
         "title": f"Review mappings: {dataset.name}",
+        "latest_run": ConversionRun.objects.filter(dataset=dataset).first(),
+        "latest_package": ConversionRun.objects.filter(dataset=dataset).succeeded().first(),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Q
 
-from conversion.models import DatasetDecision, DimensionMapping
+from conversion.models import ConversionRun, DatasetDecision, DimensionMapping
 from conversion.services import dataset_owner
 from datasets.models import LegacyDataset
 
@@ -56,3 +56,20 @@ def _default_owner(dataset: LegacyDataset) -> str:
     """The owner without a decision row: no query needed, the team is prefetched."""
     team = dataset.team_usernames
     return team[0] if team else str(settings.DEFAULT_DATASET_OWNER)
+
+
+def extend_conversion_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]) -> None:
+    """The latest run of each dataset: its status, rows, reconciliation and package path."""
+    latest: dict[int, ConversionRun] = {}
+    for run in ConversionRun.objects.order_by("dataset_id", "-queued_at", "-id"):
+        latest.setdefault(run.dataset_id, run)
+    for dataset in datasets:
+        latest_run = latest.get(dataset.pk)
+        rows[dataset.name].update(
+            {
+                "conversion_status": latest_run.status if latest_run else "none",
+                "rows": latest_run.rows_written if latest_run else None,
+                "reconciliation": (latest_run.reconciliation_status or None) if latest_run else None,
+                "package_path": (latest_run.package_path or None) if latest_run else None,
+            }
+        )

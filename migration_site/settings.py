@@ -151,6 +151,17 @@ RQ_QUEUES = {
     for name in ("default", "conversion", "publishing")
 }
 
+# Our own code defers enqueueing to transaction.on_commit, so django-rq must not defer a second time.
+RQ = {"COMMIT_MODE": "auto"}
+
+# Conversion jobs: attempts on transient errors (with exponential backoff), when a silent run counts as dead.
+CONVERSION_MAX_ATTEMPTS = env_int("CONVERSION_MAX_ATTEMPTS", 3)
+CONVERSION_RETRY_BACKOFF = float(os.environ.get("CONVERSION_RETRY_BACKOFF", "5"))
+CONVERSION_STALE_AFTER = env_int("CONVERSION_STALE_AFTER", 6 * 3600)  # queued with no worker taking it
+CONVERSION_HEARTBEAT_SECONDS = float(os.environ.get("CONVERSION_HEARTBEAT_SECONDS", "10"))
+CONVERSION_HEARTBEAT_TIMEOUT = float(os.environ.get("CONVERSION_HEARTBEAT_TIMEOUT", "120"))
+CONVERSION_JOB_TIMEOUT = env_int("CONVERSION_JOB_TIMEOUT", 6 * 3600)
+
 # The legacy platform and what we fetch from it.
 LEGACY_ALLOW_PRIVATE_ADDRESSES = env_bool("LEGACY_ALLOW_PRIVATE_ADDRESSES")
 LEGACY_CONNECT_TIMEOUT = float(os.environ.get("LEGACY_CONNECT_TIMEOUT", "10"))
@@ -171,4 +182,4 @@ MAPPING_CONFIDENCE_THRESHOLD = float(os.environ.get("MAPPING_CONFIDENCE_THRESHOL
 DEFAULT_DATASET_OWNER = os.environ.get("DEFAULT_DATASET_OWNER", "openspending")
 
 # Later steps add their columns to `migration_status` (datasets -> conversion -> publishing).
-MIGRATION_STATUS_EXTENSIONS = ["conversion.status.extend_status"]
+MIGRATION_STATUS_EXTENSIONS = ["conversion.status.extend_status", "conversion.status.extend_conversion_status"]

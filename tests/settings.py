@@ -5,3 +5,8 @@ import os
 os.environ.setdefault("DEBUG", "1")
 
 from migration_site.settings import *  # noqa: F403
+
+# A file, not memory, for the SQLite test database: the worker tests start real `rqworker` processes that must
+# see the same database.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405

@@ -94,7 +94,7 @@ def test_a_curator_is_refused_an_admin_only_decision(page, live_server, reviewed
     login(page, live_server, "carla")
     page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
     page.locator("#decision").scroll_into_view_if_needed()
-    assert "Only migration admins decide" in page.locator(".decision-box").inner_text()
+    assert "Only migration admins decide" in page.locator("#decision-box").inner_text()
     assert page.locator("input[value='Save decision']").count() == 0
     token = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "csrftoken")
     response = page.request.post(

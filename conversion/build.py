@@ -1,0 +1,865 @@
+"""Building a package: the data file read the way the legacy loader read the sources, then its descriptor.
+
+Legacy semantics kept (conversion/legacy_values.py, research legacy-openspending.md §3.3): sources in load order and
+rows in file order; every cell converted with the legacy rules; a row with any failing cell refused whole; rows with
+equal legacy keys upserted, the later row replacing the earlier one.
+
+Memory stays flat whatever the row count: rows stream through in batches into a scratch CSV, the key -> row map lives
+in an on-disk SQLite database, and the rows replaced by a later one are cut out of the scratch by byte range at the end.
+Speed comes from converting a batch column by column: most cells then go through C code only (a column of plain text
+is checked as a whole, identifiers and dates hit a cache); a batch with a failing cell is done again row by row.
+"""
+
+from __future__ import annotations
+
+import _csv
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import sqlite3
+import tempfile
+from array import array
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation, Rounded, localcontext
+from functools import lru_cache
+from itertools import accumulate, compress, islice, repeat
+from operator import itemgetter, not_
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
+
+from conversion.descriptor import descriptor, type_of
+from conversion.legacy_values import (
+    ValueProblem,
+    convert_value,
+    format_date,
+    format_number,
+    parse_date,
+    parse_float,
+    slugify_id,
+)
+from conversion.package_spec import BuildPlan, BuildReport, ColumnSpec, RowProblem
+
+Converter = Callable[[str], str]
+Column = list[str]
+
+PROBLEM_CAP = 1000
+EXAMPLE_CAP = 5
+BATCH = 10_000  # rows converted, written and upserted together
+WHOLE_ROW = "<row>"  # RowProblem.field of a row the CSV parser could not read
+WHOLE_FILE = "<file>"  # ... of a file that could not be used at all
+ENCODINGS = ("utf-8-sig", "cp1252")
+SHORT_KEY = 64  # longer legacy keys are stored as their sha1
+CACHE_SIZE = 16_384  # converted values kept per identifier or date column
+_CHUNK = 1 << 20
+# A comma not followed by a group of three digits is a decimal comma the legacy loader misread as a thousands one.
+_DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:[,.]|$))")
+_DECIMAL_COMMAS = re.compile(r",(?!\d{3}(?:[,.]|$))", re.MULTILINE)  # the same, over values joined by line feeds
+# Numbers without exponent, one per line; up to 299 digits before the point stay inside the float range.
+_NUMBERS = re.compile(r"-?\d{1,299}(?:\.\d+)?(?:\n-?\d{1,299}(?:\.\d+)?)*", re.ASCII)
+_COMMA_AFTER_POINT = re.compile(r"\.[^\n]*,")  # the legacy float rule refused these
+# What format_number does to such a number: no trailing zeros after the point, no leading zeros, no minus zero.
+_CANONICAL = (
+    (re.compile(r"(\.\d*?)0+$", re.MULTILINE), r"\1"),
+    (re.compile(r"\.$", re.MULTILINE), ""),
+    (re.compile(r"^(-?)0+(?=\d)", re.MULTILINE), r"\1"),
+    (re.compile(r"^-0$", re.MULTILINE), "0"),
+)
+_YEAR = itemgetter(slice(0, 4))  # the year of an ISO date: its first four characters
+# Amounts are summed exactly: no rounding, and a trap would say if anything were ever rounded.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
+_SHAPES = (
+    ("year", re.compile(r"\d{4}")),
+    ("month", re.compile(r"\d{4}-\d\d")),
+    ("day", re.compile(r"\d{4}-\d\d-\d\d")),
+    ("integer", re.compile(r"-?\d+")),
+    ("number", re.compile(r"-?\d*\.?\d+")),
+)
+
+
+@dataclass(frozen=True)
+class _Input:
+    """A usable CSV file: a source (index into plan.sources) or the cube's rows (index -1, no source id)."""
+
+    source_id: int | None
+    index: int
+    path: Path
+    encoding: str
+    header: list[str]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """How one output column is made from a row: `convert` one cell, or `column` a whole batch of them."""
+
+    index: int  # of the cell in the row; -1 when the column reads no cell (a constant, a missing column)
+    convert: Converter
+    column: Callable[[Column], Column] = field(default=lambda values: values)
+
+
+def build_package(plan: BuildPlan, out_dir: Path) -> BuildReport:
+    """Write out_dir/data/<name>.csv, then out_dir/datapackage.json; the report says what became of every row."""
+    fields = [column.field for column in plan.columns]
+    if not fields or len(set(fields)) != len(fields):
+        raise ValueError(f"the plan needs columns with distinct field names: {fields}")
+    target = out_dir / "data" / f"{plan.meta.name}.csv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".build-") as scratch:
+        build = _Build(plan, Path(scratch))
+        build.run(target)
+    report = build.report
+    report.files.append(_file_entry(out_dir, target, report.rows_written))
+    package = descriptor(replace(plan, columns=build.columns), report, build.tally.shapes_seen())
+    path = out_dir / "datapackage.json"
+    path.write_text(json.dumps(package, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    report.files.append(_file_entry(out_dir, path, None))
+    return report
+
+
+class _Build:
+    def __init__(self, plan: BuildPlan, scratch: Path) -> None:
+        self.plan, self.scratch = plan, scratch
+        self.report = BuildReport(built_from="sources")
+        self.columns: list[ColumnSpec] = list(plan.columns)
+        self.commas: dict[str, list[Any]] = {}  # field -> [count, first example] of decimal commas
+
+    def run(self, target: Path) -> None:
+        inputs = [
+            found
+            for index, source in enumerate(self.plan.sources)
+            if (found := _inspect(source.path, source.source_id, index, self.report)) is not None
+        ]
+        cube = None if inputs else self._cube_input()
+        if cube is not None:
+            self._load_cube(cube)
+        else:
+            if not inputs:
+                self.report.notes.append("No usable source file and no cube rows: the package has no rows.")
+            self._start()
+            for found in inputs:
+                self._load(found, self._source_cells(found))
+        self._finish(target)
+
+    def _start(self) -> None:
+        """Open the scratch output, the tallies and the key store for the columns being built."""
+        key_slots = [slot for slot, column in enumerate(self.columns) if column.legacy_key]
+        self.output = _Output(self.scratch, [column.field for column in self.columns], track=bool(key_slots))
+        self.tally = _Tally(self.columns)
+        self.keys = _KeyStore(self.scratch / "keys.sqlite", key_slots) if key_slots else None
+
+    def _source_cells(self, found: _Input) -> list[_Cell]:
+        positions = _positions(found.header)
+        cells: list[_Cell] = []
+        for column in self.columns:
+            if column.constant is not None:
+                cells.append(_Cell(-1, _constant(column.constant)))
+            elif (index := _position(positions, column.source_column)) is not None:
+                cells.append(_converter(index, column, self.commas))
+            else:
+                self.report.notes.append(
+                    f"Source {found.source_id} has no column {column.source_column!r} ({column.field}): "
+                    "its cells count as empty, as the legacy loader read them."
+                )
+                cells.append(_Cell(-1, _missing(column)))
+        return cells
+
+    def _cube_input(self) -> _Input | None:
+        entries = self.plan.entries_file
+        found = _inspect(entries, None, -1, self.report) if entries is not None else None
+        if found is not None:
+            self.report.built_from = "cube"
+            reason = "the plan has no sources" if not self.plan.sources else "no source file could be used"
+            self.report.notes.append(
+                f"Built from the cube's rows ({found.path.name}) because {reason}: values are as the legacy platform "
+                "stored them (dates widened to a day, labels as first loaded), not read again from the sources."
+            )
+        return found
+
+    def _load_cube(self, found: _Input) -> None:
+        positions = _positions(found.header)
+        cells: list[_Cell] = []
+        kept: list[ColumnSpec] = []
+        for column in self.columns:
+            index = next((i for name in _cube_names(column) if (i := _position(positions, name)) is not None), None)
+            if index is not None:
+                cells.append(_cube_cell(index, column))
+            elif column.constant is not None:
+                cells.append(_Cell(-1, _constant(column.constant)))
+            else:
+                self.report.notes.append(f"Left out {column.field} ({column.path}): not a column of the cube's rows.")
+                continue
+            kept.append(column)
+        self.columns = kept
+        self._start()
+        self._load(found, cells)
+
+    def _load(self, found: _Input, cells: list[_Cell]) -> None:
+        widths = _Widths(len(found.header))
+        self.output.begin(found.index)
+        with open(found.path, encoding=found.encoding, newline="", buffering=_CHUNK) as handle:
+            reader = _after_header(handle)
+            for first, rows in _batches(reader, lambda number, error: self._unreadable(found, number, reader, error)):
+                self.report.rows_read += len(rows)
+                short = widths.even_out(rows, first)
+                columns, numbers = self._convert(found, cells, rows, first, short)
+                if numbers:
+                    self._accept(columns, numbers)
+        self.report.notes.extend(widths.notes(_what(found.source_id).capitalize()))
+
+    def _convert(
+        self, found: _Input, cells: list[_Cell], rows: list[list[str]], first: int, short: dict[int, int]
+    ) -> tuple[list[Column], Sequence[int]]:
+        """The batch converted column by column, with the row numbers kept; one failing cell: row by row."""
+        try:
+            columns = [
+                cell.column(list(map(itemgetter(cell.index), rows)))
+                if cell.index >= 0
+                else [cell.convert("")] * len(rows)
+                for cell in cells
+            ]
+        except ValueProblem:
+            return self._convert_rows(found, cells, rows, first, short)
+        return columns, range(first, first + len(rows))
+
+    def _convert_rows(
+        self, found: _Input, cells: list[_Cell], rows: list[list[str]], first: int, short: dict[int, int]
+    ) -> tuple[list[Column], list[int]]:
+        kept: list[list[str]] = []
+        numbers: list[int] = []
+        for offset, row in enumerate(rows):
+            try:
+                kept.append([cell.convert(row[cell.index]) for cell in cells])
+            except ValueProblem:
+                self._reject(found, cells, row, first + offset, short.get(offset, len(row)))
+            else:
+                numbers.append(first + offset)
+        return [list(column) for column in zip(*kept, strict=True)], numbers
+
+    def _accept(self, columns: list[Column], numbers: Sequence[int]) -> None:
+        rownum = self.output.add(_csv_lines(columns), numbers)
+        self.tally.add(columns)
+        if self.keys is not None:
+            self.keys.add(columns, rownum)
+
+    def _reject(self, found: _Input, cells: list[_Cell], row: list[str], number: int, present: int) -> None:
+        self.report.rows_rejected += 1
+        for cell, column in zip(cells, self.columns, strict=True):
+            try:
+                cell.convert(row[cell.index])
+            except ValueProblem as problem:
+                message = problem.message
+                if cell.index >= present:
+                    message += f" (the row has only {present} of {len(found.header)} cells)"
+                raw = row[cell.index] if 0 <= cell.index < present else ""
+                _problem(self.report, RowProblem(found.source_id, number, column.field, raw, message))
+
+    def _unreadable(self, found: _Input, number: int, reader: _csv.Reader, error: csv.Error) -> None:
+        self.report.rows_read += 1
+        self.report.rows_rejected += 1
+        message = (
+            f"Unreadable CSV up to line {reader.line_num}: {error}; the lines since the previous row were not read"
+        )
+        _problem(self.report, RowProblem(found.source_id, number, WHOLE_ROW, "", message))
+
+    def _finish(self, target: Path) -> None:
+        report, output = self.report, self.output
+        output.close()
+        report.overwritten = self.keys.close() if self.keys is not None else 0
+        if self.keys is not None and report.overwritten:
+            _cut(output, target, self.keys.replaced(), self._dropped)
+            report.notes.append(
+                f"{_rows(report.overwritten, 'was', 'were')} replaced by a later row with the same key."
+            )
+        else:
+            os.replace(output.path, target)
+        if self.keys is not None:
+            self.keys.db.close()
+        report.rows_written = output.rows - report.overwritten
+        report.totals, report.totals_by_year = self.tally.totals()
+        for name, (count, example) in self.commas.items():
+            report.notes.append(
+                f"{name}: {_rows(count, 'has', 'have')} a decimal comma, such as {example!r}; the legacy loader read "
+                f"it as a thousands separator ({example} -> {format_number(parse_float(example))}), and so does this "
+                "build, to match the legacy database."
+            )
+
+    def _dropped(self, row: list[str], rownum: int, by_rownum: int) -> None:
+        """A row cut out because a later one replaced it: out of the totals, maybe an example."""
+        self.tally.add([[value] for value in row], sign=-1)
+        if len(self.report.overwritten_examples) < EXAMPLE_CAP:
+            key = {column.field: row[slot] for slot, column in enumerate(self.columns) if column.legacy_key}
+            self.report.overwritten_examples.append(
+                {"key": key, "replaced": self._origin(rownum), "by": self._origin(by_rownum)}
+            )
+
+    def _origin(self, rownum: int) -> dict[str, Any]:
+        source, number = self.output.origin(rownum)
+        return {"source_id": self.plan.sources[source].source_id if source >= 0 else None, "row": number}
+
+
+def _rows(count: int, singular: str = "has", plural: str = "have") -> str:
+    return f"{count} row {singular}" if count == 1 else f"{count} rows {plural}"
+
+
+# -- reading CSV files ----------------------------------------------------------------------------------------------
+
+
+def _inspect(path: Path, source_id: int | None, index: int, report: BuildReport) -> _Input | None:
+    """The file's encoding and header, or None (with a problem saying why) when it cannot be used."""
+    what = _what(source_id)
+    try:
+        encoding = _encoding(path, source_id, report)
+        if encoding is None:
+            return None
+        with open(path, encoding=encoding, newline="") as handle:
+            header = next((row for row in csv.reader(handle, strict=True) if row), None)
+    except (OSError, csv.Error) as error:
+        _unusable(report, source_id, f"{what}: cannot be read: {error}")
+        return None
+    if header is None:
+        _unusable(report, source_id, f"{what}: the file is empty")
+        return None
+    return _Input(source_id, index, path, encoding, header)
+
+
+def _what(source_id: int | None) -> str:
+    return f"source {source_id}" if source_id is not None else "the cube's rows"
+
+
+def _encoding(path: Path, source_id: int | None, report: BuildReport) -> str | None:
+    """UTF-8 (with or without a BOM) when every byte decodes, else cp1252, else None: checked over the whole file."""
+    failures = []
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset = 0
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    decoder.decode(chunk)
+                    offset += len(chunk)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            byte = f"{error.object[error.start]:#04x}" if error.start < len(error.object) else "end of file"
+            failures.append(f"not {encoding.removesuffix('-sig')} ({byte} at byte {offset + error.start})")
+            continue
+        if failures:
+            report.notes.append(f"{_what(source_id).capitalize()} is {failures[0]}: read as {encoding}.")
+        return encoding
+    _unusable(report, source_id, f"{_what(source_id)}: {' and '.join(failures)}")
+    return None
+
+
+def _unusable(report: BuildReport, source_id: int | None, message: str) -> None:
+    report.notes.append(f"Skipped {message}.")
+    _problem(report, RowProblem(source_id, 0, WHOLE_FILE, "", message))
+
+
+def _after_header(handle: TextIO) -> _csv.Reader:
+    reader = csv.reader(handle, strict=True)
+    for row in reader:
+        if row:
+            break
+    return reader
+
+
+def _batches(reader: _csv.Reader, on_error: Callable[[int, csv.Error], None]) -> Iterator[tuple[int, list[list[str]]]]:
+    """The non-blank rows (csv.DictReader skipped blank lines too) in batches, each with the 1-based number of its
+    first row; a row the parser cannot read takes a number and goes to on_error."""
+    number = 1
+    while True:
+        rows: list[list[str]] = []
+        try:
+            rows.extend(islice(filter(None, reader), BATCH))  # extend keeps the rows read before an error
+        except csv.Error as error:
+            if rows:
+                yield number, rows
+                number += len(rows)
+            on_error(number, error)
+            number += 1
+            continue
+        if not rows:
+            return
+        yield number, rows
+        number += len(rows)
+
+
+class _Widths:
+    """Rows with fewer or more cells than the header: evened out the legacy way, and counted for a note."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.short = [0, 0]  # [count, first row number]
+        self.long = [0, 0]
+
+    def even_out(self, rows: list[list[str]], first: int) -> dict[int, int]:
+        """Pad short rows with empty cells; the cell count each short row had, by its offset in the batch."""
+        if set(map(len, rows)) == {self.width}:
+            return {}
+        short: dict[int, int] = {}
+        for offset, row in enumerate(rows):
+            present = len(row)
+            if present != self.width:
+                seen = self.short if present < self.width else self.long
+                seen[:] = [seen[0] + 1, seen[1] or first + offset]
+            if present < self.width:
+                short[offset] = present
+                row.extend(repeat("", self.width - present))
+        return short
+
+    def notes(self, what: str) -> list[str]:
+        notes = []
+        if self.short[0]:
+            notes.append(
+                f"{what}: {_rows(self.short[0])} fewer than {self.width} cells (first: row {self.short[1]}); the "
+                "missing cells count as empty, as the legacy loader read them."
+            )
+        if self.long[0]:
+            notes.append(
+                f"{what}: {_rows(self.long[0])} more than {self.width} cells (first: row {self.long[1]}); the extra "
+                "cells were ignored, as the legacy loader ignored them."
+            )
+        return notes
+
+
+def _positions(header: Sequence[str]) -> dict[str, int]:
+    """Column name -> index; a repeated name means its last column, as csv.DictReader made it."""
+    positions = {name: index for index, name in enumerate(header)}
+    for index, name in enumerate(header):
+        positions.setdefault(name.strip().lower(), index)
+    return positions
+
+
+def _position(positions: dict[str, int], name: str | None) -> int | None:
+    # An exact match first; headers differing only in case or surrounding blanks are the same column to a person.
+    if name is None:
+        return None
+    found = positions.get(name)
+    return found if found is not None else positions.get(name.strip().lower())
+
+
+def _cube_names(column: ColumnSpec) -> list[str]:
+    """Where a column's values are in the cube: the entries export first, then the 2015 dump's `<dim>_<attr>`."""
+    if column.kind == "extra" or column.path.startswith("extra:"):
+        return []
+    if column.kind == "date":
+        return [f"{column.path}.name", column.path, f"{column.path}_name"]
+    return [column.path, column.path.replace(".", "_", 1)]
+
+
+# -- converters -----------------------------------------------------------------------------------------------------
+
+
+def _converter(index: int, column: ColumnSpec, commas: dict[str, list[Any]]) -> _Cell:
+    """convert_value for one column, with the datatype dispatch and the empty-cell outcome worked out once."""
+    kind = column.datatype.lower().strip()
+    present: Converter | None = None
+    if kind == "float":
+        present = _float_converter(column.field, commas)
+    elif kind == "id":
+        present = slugify_id
+    elif kind == "date":
+        present = _date_converter(column.date_format)
+    if type_of(column).is_measure and kind != "float":
+        present = _as_number if present is None else _then(present, _as_number)
+    convert = _with_empty(present, _empty(column))
+    if kind in ("id", "date"):
+        # Identifiers and dates repeat a few thousand values over millions of rows: a cache hit runs no Python code.
+        convert = lru_cache(maxsize=CACHE_SIZE)(convert)
+    if present is None:
+        return _Cell(index, convert, _text_column(convert))
+    if kind == "float":
+        return _Cell(index, convert, _float_column(convert, column.field, commas))
+    return _Cell(index, convert, lambda values: list(map(convert, values)))
+
+
+def _text_column(convert: Converter) -> Callable[[Column], Column]:
+    def column(values: Column) -> Column:
+        # Text is kept as it is unless blank: one check of the whole column instead of a call per cell.
+        if all(values) and not any(map(str.isspace, values)):
+            return values
+        return list(map(convert, values))
+
+    return column
+
+
+def _float_column(convert: Converter, name: str, commas: dict[str, list[Any]]) -> Callable[[Column], Column]:
+    def column(values: Column) -> Column:
+        # A column of plain numbers (thousands commas allowed) is made canonical with a few regex passes over the
+        # joined text, as format_number(parse_float(value)) would make each; anything else goes value by value.
+        text = "\n".join(values)
+        plain = text.replace(",", "")
+        if text.count("\n") != len(values) - 1 or not _NUMBERS.fullmatch(plain) or _COMMA_AFTER_POINT.search(text):
+            return list(map(convert, values))
+        if "," in text and _DECIMAL_COMMAS.search(text):
+            for value in values:
+                if "," in value and _DECIMAL_COMMA.search(value):
+                    commas.setdefault(name, [0, value])[0] += 1
+        for pattern, replacement in _CANONICAL:
+            plain = pattern.sub(replacement, plain)
+        return plain.split("\n")
+
+    return column
+
+
+def _with_empty(present: Converter | None, empty: str | ValueProblem) -> Converter:
+    if isinstance(empty, str):
+        if present is None:
+            return lambda raw: raw if raw and not raw.isspace() else empty
+        return lambda raw: present(raw) if raw and not raw.isspace() else empty
+    message = empty.message
+
+    def convert(raw: str) -> str:
+        if raw and not raw.isspace():
+            return present(raw) if present is not None else raw
+        raise ValueProblem(message)  # a new exception each time: re-raising one instance grows its traceback
+
+    return convert
+
+
+def _empty(column: ColumnSpec) -> str | ValueProblem:
+    try:
+        return convert_value(None, datatype=column.datatype, default_value=column.default_value,
+                             date_format=column.date_format)  # fmt: skip
+    except ValueProblem as problem:
+        return problem
+
+
+def _missing(column: ColumnSpec) -> Converter:
+    empty = _empty(column)
+    return _constant(empty) if isinstance(empty, str) else _refuse(f"{empty.message} (the source has no such column)")
+
+
+def _constant(constant: str) -> Converter:
+    try:
+        value = convert_value(None, datatype="constant", constant=constant)
+    except ValueProblem as problem:
+        return _refuse(problem.message)
+    return lambda raw: value
+
+
+def _refuse(message: str) -> Converter:
+    def refuse(raw: str) -> str:
+        raise ValueProblem(message)
+
+    return refuse
+
+
+def _float_converter(name: str, commas: dict[str, list[Any]]) -> Converter:
+    def convert(text: str) -> str:
+        if text.isdigit() and text.isascii():
+            return text.lstrip("0") or "0"  # most amounts
+        if "," in text:
+            if _DECIMAL_COMMA.search(text):
+                seen = commas.setdefault(name, [0, text])
+                seen[0] += 1
+            dot = text.find(".")
+            # Commas before the point are thousands separators the legacy loader dropped; after it, an error.
+            plain = _plain_number(text.replace(",", "")) if dot < 0 or text.rfind(",") < dot else None
+        else:
+            plain = _plain_number(text)
+        return plain if plain is not None else format_number(parse_float(text))
+
+    return convert
+
+
+def _plain_number(text: str) -> str | None:
+    """format_number(parse_float(text)) without the Decimal round trip, for `-123` and `123.45`; else None."""
+    if not text.isascii() or len(text) > 300:  # longer ones may leave the float range: parse_float refuses those
+        return None
+    sign = "-" if text[:1] == "-" else ""
+    whole, dot, fraction = text[len(sign) :].partition(".")
+    if not whole.isdigit() or (dot and not fraction.isdigit()):
+        return None
+    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
+    if whole == "0" and not fraction:
+        return "0"
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
+
+
+def _date_converter(date_format: str | None) -> Converter:
+    return lambda text: format_date(parse_date(text, date_format))
+
+
+def _as_number(text: str) -> str:
+    # The legacy fact table stored measures in a Float column: text that is no number never got in.
+    try:
+        return format_number(Decimal(text.strip()))
+    except InvalidOperation:
+        raise ValueProblem(f"'{text}' is not a number, and measures are numbers") from None
+
+
+def _then(first: Converter, second: Converter) -> Converter:
+    return lambda raw: second(first(raw))
+
+
+def _cube_cell(index: int, column: ColumnSpec) -> _Cell:
+    """The cube's values are converted already; measures are only normalised (`12.0` -> `12`) for exact totals."""
+    if type_of(column).is_measure:
+        return _Cell(index, _cube_amount, lambda values: list(map(_cube_amount, values)))
+    return _Cell(index, lambda raw: raw)
+
+
+def _cube_amount(raw: str) -> str:
+    return _as_number(raw) if raw else ""
+
+
+# -- tallies --------------------------------------------------------------------------------------------------------
+
+
+class _Tally:
+    """Exact measure totals and the shapes of typed values, over the rows written."""
+
+    def __init__(self, columns: Sequence[ColumnSpec]) -> None:
+        types = [type_of(column) for column in columns]
+        self.fields = [column.field for column in columns]
+        self.year = next((slot for slot, column in enumerate(columns) if column.column_type.startswith("date:")), None)
+        # Per measure and year: the integers summed as an int, the decimals as an exact Decimal.
+        self.measures: list[tuple[int, dict[str, int], dict[str, Decimal]]] = [
+            (slot, {}, {}) for slot, kind in enumerate(types) if kind.is_measure
+        ]
+        # Per typed field: how many values of each shape; counts, so a row cut out later can be taken back.
+        self.shapes: list[tuple[int, Counter[str]]] = [
+            (slot, Counter()) for slot, kind in enumerate(types) if kind.data_type != "string" and not kind.is_measure
+        ]
+
+    def add(self, columns: list[Column], sign: int = 1) -> None:
+        years = list(map(_YEAR, columns[self.year])) if self.year is not None else None
+        for slot, whole, fractional in self.measures:
+            for year, texts in _by_year(columns[slot], years):
+                dotted = list(map(str.__contains__, texts, repeat(".")))
+                integers = sum(map(int, filter(None, compress(texts, map(not_, dotted)))))
+                with localcontext(_EXACT):
+                    decimals = sum(map(Decimal, compress(texts, dotted)), Decimal(0))
+                whole[year] = whole.get(year, 0) + sign * integers
+                fractional[year] = fractional.get(year, Decimal(0)) + (decimals if sign > 0 else -decimals)
+        for slot, shapes in self.shapes:
+            counts = Counter(map(_shape, columns[slot]))
+            if sign > 0:
+                shapes.update(counts)
+            else:
+                shapes.subtract(counts)
+
+    def totals(self) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
+        totals: dict[str, Decimal] = {}
+        by_year: dict[str, dict[str, Decimal]] = {}
+        with localcontext(_EXACT):
+            for slot, whole, fractional in self.measures:
+                name = self.fields[slot]
+                sums = {year: whole[year] + fractional[year] for year in sorted(whole)}
+                totals[name] = sum(sums.values(), Decimal(0))
+                if any(sums):
+                    by_year[name] = {year: total for year, total in sums.items() if year}
+        return totals, by_year
+
+    def shapes_seen(self) -> dict[str, set[str]]:
+        return {self.fields[slot]: {shape for shape, n in shapes.items() if n > 0} for slot, shapes in self.shapes}
+
+
+def _by_year(texts: Column, years: list[str] | None) -> Iterator[tuple[str, Column]]:
+    """A batch's amounts grouped by year ("" without a date column)."""
+    if years is None or len(set(years)) == 1:
+        yield (years[0] if years else ""), texts
+        return
+    groups: defaultdict[str, Column] = defaultdict(list)
+    for year, text in zip(years, texts, strict=True):
+        groups[year].append(text)
+    yield from sorted(groups.items())
+
+
+@lru_cache(maxsize=4096)
+def _shape(text: str) -> str:
+    if not text:
+        return ""
+    return next((name for name, pattern in _SHAPES if pattern.fullmatch(text)), "text")
+
+
+def _problem(report: BuildReport, problem: RowProblem) -> None:
+    report.problem_counts[problem.field] = report.problem_counts.get(problem.field, 0) + 1
+    if len(report.problems) < PROBLEM_CAP:
+        report.problems.append(problem)
+
+
+# -- scratch output and upserts -------------------------------------------------------------------------------------
+
+
+def _csv_lines(columns: list[Column]) -> list[str]:
+    """CSV lines, a cell quoted only when it holds `,`, `"` or a line break. Not csv.writer: with lineterminator
+    "\\n" it leaves a lone carriage return unquoted, which readers take for a line end; and checking a whole batch at
+    once is faster than its scan of every cell."""
+    lines = list(map(",".join, zip(*columns, strict=True)))
+    text = "".join(lines)
+    if len(columns) > 1 and text.count(",") == (len(columns) - 1) * len(lines) and not _special(text):
+        return lines
+    return [_csv_line(line, row, len(columns)) for line, row in zip(lines, zip(*columns, strict=True), strict=True)]
+
+
+def _csv_line(line: str, row: tuple[str, ...], width: int) -> str:
+    if line and line.count(",") == width - 1 and not _special(line):
+        return line
+    return ",".join(map(_quoted, row)) or '""'  # a lone empty cell must not read as a blank line
+
+
+def _special(text: str) -> bool:
+    return '"' in text or "\n" in text or "\r" in text
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if "," in value or _special(value) else value
+
+
+class _Output:
+    """Accepted rows as CSV bytes in a scratch file. With `track` it also keeps on disk each row's end offset, so a
+    row replaced later can be cut out by byte range, and its row number in its file, for the report's examples."""
+
+    def __init__(self, folder: Path, header: list[str], *, track: bool) -> None:
+        self.folder, self.path = folder, folder / "rows.csv"
+        self.file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        self.header_size = self.size = self.file.write((_csv_lines([[name] for name in header])[0] + "\n").encode())
+        self.rows = 0
+        self.starts: list[tuple[int, int]] = []  # (first output row, source index) per input file
+        self.ends_file = open(folder / "ends.bin", "wb") if track else None  # noqa: SIM115
+        self.numbers_file = open(folder / "numbers.bin", "wb") if track else None  # noqa: SIM115
+
+    def begin(self, source: int) -> None:
+        self.starts.append((self.rows, source))
+
+    def add(self, lines: list[str], numbers: Sequence[int]) -> int:
+        """Write a batch of lines; the output row number of its first."""
+        if self.ends_file is not None and self.numbers_file is not None:
+            encoded = list(map(str.encode, lines))
+            data = b"\n".join(encoded) + b"\n"
+            ends = accumulate(map(len, encoded), lambda end, size: end + size + 1, initial=self.size)
+            array("q", ends)[1:].tofile(self.ends_file)
+            array("q", numbers).tofile(self.numbers_file)
+        else:
+            data = ("\n".join(lines) + "\n").encode()
+        self.size += self.file.write(data)
+        self.rows += len(lines)
+        return self.rows - len(lines)
+
+    def close(self) -> None:
+        for handle in (self.file, self.ends_file, self.numbers_file):
+            if handle is not None:
+                handle.close()
+
+    def span(self, ends: BinaryIO, rownum: int) -> tuple[int, int]:
+        """Byte range of a row in the scratch CSV, from the end offsets of the row before and of it."""
+        if rownum == 0:
+            ends.seek(0)
+            return self.header_size, array("q", ends.read(8))[0]
+        ends.seek(8 * (rownum - 1))
+        start, end = array("q", ends.read(16))
+        return start, end
+
+    def origin(self, rownum: int) -> tuple[int, int]:
+        """(source index, row number in its file) of an output row."""
+        source = self.starts[bisect_right(self.starts, (rownum, 1 << 62)) - 1][1]
+        with open(self.folder / "numbers.bin", "rb") as numbers:
+            numbers.seek(8 * rownum)
+            return source, array("q", numbers.read(8))[0]
+
+
+class _KeyStore:
+    """Legacy entry keys -> the row holding them, on disk; a trigger files each replaced row in `replaced`.
+
+    A batch covers consecutive output rows, so it goes to SQLite as one JSON array of keys and its first row number."""
+
+    SCHEMA = """
+        CREATE TABLE entry (entry_key TEXT PRIMARY KEY, rownum INTEGER) WITHOUT ROWID;
+        CREATE TABLE replaced (rownum INTEGER PRIMARY KEY, by_rownum INTEGER);
+        CREATE TRIGGER upserted AFTER UPDATE ON entry BEGIN INSERT INTO replaced VALUES (old.rownum, new.rownum); END;
+    """
+    # json_each walks the array in order, so of two equal keys in one batch the later wins, as row by row.
+    UPSERT = """
+        INSERT INTO entry SELECT value, ? + key FROM json_each(?) WHERE true
+        ON CONFLICT (entry_key) DO UPDATE SET rownum = excluded.rownum
+    """
+
+    def __init__(self, path: Path, slots: list[int]) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
+        # Scratch data: no journal, no fsync, and a fixed page cache so memory does not follow the row count.
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32000", "locking_mode = EXCLUSIVE"):
+            self.db.execute(f"PRAGMA {pragma}")
+        self.db.executescript(self.SCHEMA)
+        self.slots = slots
+
+    def add(self, columns: list[Column], first: int) -> None:
+        self.db.execute(self.UPSERT, (first, json.dumps(_keys([columns[slot] for slot in self.slots]))))
+
+    def close(self) -> int:
+        """How many rows were replaced."""
+        return int(self.db.execute("SELECT count(*) FROM replaced").fetchone()[0])
+
+    def replaced(self) -> Iterator[tuple[int, int]]:
+        """(row number, row number of the row that replaced it), in row order, streamed from disk."""
+        yield from self.db.execute("SELECT rownum, by_rownum FROM replaced ORDER BY rownum")
+
+
+def _keys(columns: list[Column]) -> list[str]:
+    """The keys of a batch: `_key` of each row, worked out for the whole batch at once when all are short."""
+    joined = list(map("\x1f".join, zip(*columns, strict=True))) if len(columns) > 1 else columns[0]
+    text = "".join(joined)
+    if (
+        max(map(len, joined)) <= SHORT_KEY
+        and "\x00" not in text
+        and text.count("\x1f") == (len(columns) - 1) * len(joined)
+    ):
+        return list(map("=".__add__, joined))
+    return list(map(_key, zip(*columns, strict=True)))
+
+
+def _key(values: tuple[str, ...]) -> str:
+    """Equal key values give equal keys, different ones different keys (the legacy loader hashed them with the
+    dataset name, a constant here). Short keys are the values themselves, the others their sha1."""
+    text = "\x1f".join(values)
+    if len(text) <= SHORT_KEY and "\x00" not in text and text.count("\x1f") == len(values) - 1:
+        return "=" + text
+    return "#" + hashlib.sha1(repr(values).encode()).hexdigest()
+
+
+def _cut(
+    output: _Output,
+    target: Path,
+    dead: Iterator[tuple[int, int]],
+    on_dropped: Callable[[list[str], int, int], None],
+) -> None:
+    """Copy the scratch CSV to the target leaving out the replaced rows' bytes; each dropped row goes to on_dropped."""
+    with (
+        open(output.path, "rb") as source,
+        open(target, "wb") as out,
+        open(output.folder / "ends.bin", "rb") as ends,
+    ):
+        position = 0
+        for rownum, by_rownum in dead:
+            start, end = output.span(ends, rownum)
+            _copy(source, out, position, start)
+            row = next(csv.reader(io.StringIO(source.read(end - start).decode("utf-8"), newline="")))
+            on_dropped(row, rownum, by_rownum)
+            position = end
+        _copy(source, out, position, None)
+
+
+def _copy(source: BinaryIO, out: BinaryIO, start: int, stop: int | None) -> None:
+    source.seek(start)
+    remaining = -1 if stop is None else stop - start
+    while remaining:
+        chunk = source.read(_CHUNK if remaining < 0 else min(_CHUNK, remaining))
+        if not chunk:
+            break
+        out.write(chunk)
+        remaining = remaining - len(chunk) if remaining > 0 else remaining
+
+
+def _file_entry(out_dir: Path, path: Path, rows: int | None) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return {"path": path.relative_to(out_dir).as_posix(), "bytes": path.stat().st_size, "sha256": digest.hexdigest(),
+            "rows": rows}  # fmt: skip

@@ -1,0 +1,174 @@
+"""Turning a reviewed dataset into a build plan: approved mappings as columns, archived files copied out of storage."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db.models import Count
+
+from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent
+from conversion.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
+from conversion.services import dataset_owner
+from datasets.models import LegacyDataset, Source
+
+NAME = re.compile(r"[^a-z0-9._-]+")
+
+
+class NotConvertible(Exception):
+    """The dataset cannot be converted as it stands; the message says why, for a person."""
+
+
+def convertible_problem(dataset: LegacyDataset) -> str:
+    """Why a dataset cannot be converted now; empty when it can."""
+    mappings = DimensionMapping.objects.filter(dataset=dataset)
+    counts = mappings.aggregate(total=Count("id"))
+    if not counts["total"]:
+        return "no mapping: propose and review one first"
+    open_count = mappings.open().count()
+    if open_count:
+        return f"{open_count} mapping(s) still wait for a curator"
+    decision = DatasetDecision.objects.filter(dataset=dataset).first()
+    if decision is not None and decision.decision == DatasetDecision.Choice.EXCLUDE:
+        return "a migration admin excluded it from the migration"
+    if not _usable_sources(dataset).exists() and not dataset.entries_file:
+        return "no data: none of its source files could be archived and the legacy cube's rows were not exported"
+    return ""
+
+
+def build_plan(dataset: LegacyDataset, workdir: Path) -> BuildPlan:
+    problem = convertible_problem(dataset)
+    if problem:
+        raise NotConvertible(problem)
+    mappings = list(
+        DimensionMapping.objects.filter(dataset=dataset, status=DimensionMapping.Status.APPROVED).in_order()
+    )
+    return BuildPlan(
+        meta=package_meta(dataset),
+        columns=columns_of(dataset, mappings),
+        sources=_copy_sources(dataset, workdir),
+        entries_file=_copy(dataset.entries_file.name, workdir / "entries.csv") if dataset.entries_file else None,
+    )
+
+
+def columns_of(dataset: LegacyDataset, mappings: list[DimensionMapping]) -> list[ColumnSpec]:
+    """Approved mappings as columns; labelfor/parent turned from legacy paths into the fields they name."""
+    field_of = {mapping.legacy_path: mapping.field_name for mapping in mappings}
+    keys = _legacy_keys(dataset)
+    return [_column(mapping, field_of, keys) for mapping in mappings]
+
+
+def _column(mapping: DimensionMapping, field_of: dict[str, str], keys: set[str]) -> ColumnSpec:
+    target, source = mapping.current_target, mapping.source
+    return ColumnSpec(
+        path=mapping.legacy_path,
+        kind=mapping.kind,
+        field=mapping.field_name,
+        column_type=mapping.column_type,
+        title=str(target.get("title") or mapping.field_name),
+        source_column=source.get("column"),
+        datatype=str(source.get("datatype") or "string"),
+        default_value=source.get("default_value"),
+        constant=None if source.get("constant") is None else str(source["constant"]),
+        date_format=source.get("format"),
+        labelfor=field_of.get(str(target.get("labelfor"))),
+        parent=field_of.get(str(target.get("parent"))),
+        primary_key=bool(target.get("primary_key")),
+        legacy_key=_dimension(mapping.legacy_path) in keys and _is_key_attribute(mapping),
+        options=dict(target.get("options") or {}),
+    )
+
+
+def _legacy_keys(dataset: LegacyDataset) -> set[str]:
+    mapping = (dataset.normalised_model or {}).get("mapping") or {}
+    return {name for name, entry in mapping.items() if isinstance(entry, dict) and entry.get("key")}
+
+
+def _dimension(path: str) -> str:
+    return path.split(".", 1)[0]
+
+
+def _is_key_attribute(mapping: DimensionMapping) -> bool:
+    """The legacy key used a compound dimension's `name` (its member), and the whole value of other dimensions."""
+    return mapping.kind != DimensionMapping.Kind.COMPOUND_ATTRIBUTE or mapping.legacy_path.endswith(".name")
+
+
+def package_meta(dataset: LegacyDataset) -> PackageMeta:
+    team = list(dataset.team.all())
+    decision = DatasetDecision.objects.filter(dataset=dataset).first()
+    owner = dataset_owner(dataset, decision)
+    sources = list(dataset.sources.order_by("legacy_created_at", "legacy_id"))
+    return PackageMeta(
+        name=package_name(dataset.name),
+        title=dataset.label or dataset.name,
+        description=dataset.description,
+        legacy_name=dataset.name,
+        legacy_url=dataset.legacy_url,
+        currency=dataset.currency.upper(),
+        category=dataset.category,
+        territories=list(dataset.territories),
+        languages=list(dataset.languages),
+        owner=owner,
+        author=_person(team[0]) if team else owner,
+        contributors=[_person(member) for member in team[1:]],
+        sources=[{"id": source.legacy_id, "url": source.url} for source in sources],
+        fiscal_period=_fiscal_period(dataset.default_time),
+        provenance=_provenance(dataset, decision),
+        extra={"default_time": dataset.default_time, "private": dataset.private},
+    )
+
+
+def package_name(name: str) -> str:
+    return NAME.sub("-", name.lower()).strip("-") or "dataset"
+
+
+def _person(member: Any) -> str:
+    return (
+        f"{member.fullname} ({member.username})"
+        if member.fullname and member.fullname != member.username
+        else str(member.username)
+    )
+
+
+def _fiscal_period(default_time: str) -> dict[str, str] | None:
+    """The legacy default_time is a year chosen in the editor: the calendar year is the best period we know."""
+    if re.fullmatch(r"\d{4}", default_time or ""):
+        return {"start": f"{default_time}-01-01", "end": f"{default_time}-12-31"}
+    return None
+
+
+def _provenance(dataset: LegacyDataset, decision: DatasetDecision | None) -> dict[str, Any]:
+    events = ReviewEvent.objects.filter(dataset=dataset)
+    actions = dict(events.values_list("action").annotate(count=Count("id")).order_by())
+    reviewers = sorted({name for name in events.exclude(user=None).values_list("user__username", flat=True)})
+    return {
+        "harvested_from": dataset.origin,
+        "harvested_at": dataset.harvested_at.isoformat() if dataset.harvested_at else None,
+        "review": {"changes": actions, "reviewers": reviewers},
+        "decision": (
+            {"decision": decision.decision, "reason": decision.reason} if decision and decision.decision else None
+        ),
+    }
+
+
+def _usable_sources(dataset: LegacyDataset) -> Any:
+    return dataset.sources.filter(archive_status=Source.ArchiveStatus.FETCHED).exclude(archived_file="")
+
+
+def _copy_sources(dataset: LegacyDataset, workdir: Path) -> list[SourceFile]:
+    files = []
+    for source in _usable_sources(dataset).order_by("legacy_created_at", "legacy_id"):
+        suffix = Path(source.archived_file.name).suffix or ".csv"
+        path = _copy(source.archived_file.name, workdir / "sources" / f"{source.legacy_id}{suffix}")
+        files.append(SourceFile(source_id=source.legacy_id, url=source.url, path=path))
+    return files
+
+
+def _copy(name: str, destination: Path) -> Path:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with default_storage.open(name, "rb") as source, destination.open("wb") as target:
+        shutil.copyfileobj(source, target, 1024 * 1024)
+    return destination
