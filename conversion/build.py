@@ -4,10 +4,11 @@ Legacy semantics kept (conversion/legacy_values.py, research legacy-openspending
 rows in file order; every cell converted with the legacy rules; a row with any failing cell refused whole; rows with
 equal legacy keys upserted, the later row replacing the earlier one.
 
-Memory stays flat whatever the row count: rows stream through in batches into a scratch CSV, the key -> row map lives
-in an on-disk SQLite database, and the rows replaced by a later one are cut out of the scratch by byte range at the end.
-Speed comes from converting a batch column by column: most cells then go through C code only (a column of plain text
-is checked as a whole, identifiers and dates hit a cache); a batch with a failing cell is done again row by row.
+Memory stays flat whatever the row count: rows stream through in batches into a scratch CSV, the legacy keys go to
+files on disk, and the rows that a later row replaced are cut out of the scratch by byte range at the end. Speed comes
+from converting a batch column by column, so that most cells only meet C code (a column of plain text is checked as a
+whole, identifiers and dates hit a cache, amounts are made canonical by regex over the joined column); a batch with a
+failing cell is done again row by row, to say which cells failed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import _csv
 import codecs
 import csv
 import hashlib
+import heapq
 import io
 import json
 import os
 import re
-import sqlite3
+import struct
 import tempfile
 from array import array
 from bisect import bisect_right
@@ -57,6 +59,10 @@ WHOLE_FILE = "<file>"  # ... of a file that could not be used at all
 ENCODINGS = ("utf-8-sig", "cp1252")
 SHORT_KEY = 64  # longer legacy keys are stored as their sha1
 CACHE_SIZE = 16_384  # converted values kept per identifier or date column
+# The legacy keys are spread over files, one per KEY_PART_BYTES of input (at most KEY_PARTS), each checked in memory.
+KEY_PARTS = 256
+KEY_PART_BYTES = 4 << 20
+KEY_BUFFER = 100_000  # keys held in memory before they go to their files
 _CHUNK = 1 << 20
 # A comma not followed by a group of three digits is a decimal comma the legacy loader misread as a thousands one.
 _DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:[,.]|$))")
@@ -141,24 +147,25 @@ class _Build:
         else:
             if not inputs:
                 self.report.notes.append("No usable source file and no cube rows: the package has no rows.")
-            self._start()
+            self._start(sum(found.path.stat().st_size for found in inputs))
             for found in inputs:
                 self._load(found, self._source_cells(found))
         self._finish(target)
 
-    def _start(self) -> None:
-        """Open the scratch output, the tallies and the key store for the columns being built."""
+    def _start(self, size: int) -> None:
+        """Open the scratch output, the tallies and the key store for the columns built from `size` bytes of CSV."""
         key_slots = [slot for slot, column in enumerate(self.columns) if column.legacy_key]
         self.output = _Output(self.scratch, [column.field for column in self.columns], track=bool(key_slots))
         self.tally = _Tally(self.columns)
-        self.keys = _KeyStore(self.scratch / "keys.sqlite", key_slots) if key_slots else None
+        parts = min(KEY_PARTS, 1 + size // KEY_PART_BYTES)
+        self.keys = _KeyStore(self.scratch, key_slots, parts) if key_slots else None
 
     def _source_cells(self, found: _Input) -> list[_Cell]:
         positions = _positions(found.header)
         cells: list[_Cell] = []
         for column in self.columns:
             if column.constant is not None:
-                cells.append(_Cell(-1, _constant(column.constant)))
+                cells.append(_fixed(_constant(column.constant), column))
             elif (index := _position(positions, column.source_column)) is not None:
                 cells.append(_converter(index, column, self.commas))
             else:
@@ -166,7 +173,7 @@ class _Build:
                     f"Source {found.source_id} has no column {column.source_column!r} ({column.field}): "
                     "its cells count as empty, as the legacy loader read them."
                 )
-                cells.append(_Cell(-1, _missing(column)))
+                cells.append(_fixed(_missing(column), column))
         return cells
 
     def _cube_input(self) -> _Input | None:
@@ -190,13 +197,13 @@ class _Build:
             if index is not None:
                 cells.append(_cube_cell(index, column))
             elif column.constant is not None:
-                cells.append(_Cell(-1, _constant(column.constant)))
+                cells.append(_fixed(_constant(column.constant), column))
             else:
                 self.report.notes.append(f"Left out {column.field} ({column.path}): not a column of the cube's rows.")
                 continue
             kept.append(column)
         self.columns = kept
-        self._start()
+        self._start(found.path.stat().st_size)
         self._load(found, cells)
 
     def _load(self, found: _Input, cells: list[_Cell]) -> None:
@@ -278,8 +285,6 @@ class _Build:
             )
         else:
             os.replace(output.path, target)
-        if self.keys is not None:
-            self.keys.db.close()
         report.rows_written = output.rows - report.overwritten
         report.totals, report.totals_by_year = self.tally.totals()
         for name, (count, example) in self.commas.items():
@@ -289,10 +294,12 @@ class _Build:
                 "build, to match the legacy database."
             )
 
-    def _dropped(self, row: list[str], rownum: int, by_rownum: int) -> None:
-        """A row cut out because a later one replaced it: out of the totals, maybe an example."""
-        self.tally.add([[value] for value in row], sign=-1)
-        if len(self.report.overwritten_examples) < EXAMPLE_CAP:
+    def _dropped(self, rows: list[list[str]], replaced: list[tuple[int, int]]) -> None:
+        """Rows cut out because a later row replaced each: out of the totals, the first few as examples."""
+        self.tally.add([list(column) for column in zip(*rows, strict=True)], sign=-1)
+        for row, (rownum, by_rownum) in zip(rows, replaced, strict=True):
+            if len(self.report.overwritten_examples) >= EXAMPLE_CAP:
+                break
             key = {column.field: row[slot] for slot, column in enumerate(self.columns) if column.legacy_key}
             self.report.overwritten_examples.append(
                 {"key": key, "replaced": self._origin(rownum), "by": self._origin(by_rownum)}
@@ -320,7 +327,8 @@ def _inspect(path: Path, source_id: int | None, index: int, report: BuildReport)
         with open(path, encoding=encoding, newline="") as handle:
             header = next((row for row in csv.reader(handle, strict=True) if row), None)
     except (OSError, csv.Error) as error:
-        _unusable(report, source_id, f"{what}: cannot be read: {error}")
+        # strerror, not the OSError itself: its text names a path on this machine, no business of the package's.
+        _unusable(report, source_id, f"{what}: cannot be read: {getattr(error, 'strerror', None) or error}")
         return None
     if header is None:
         _unusable(report, source_id, f"{what}: the file is empty")
@@ -478,6 +486,11 @@ def _converter(index: int, column: ColumnSpec, commas: dict[str, list[Any]]) -> 
     return _Cell(index, convert, lambda values: list(map(convert, values)))
 
 
+def _fixed(convert: Converter, column: ColumnSpec) -> _Cell:
+    """A column that reads no cell: a constant, or what an empty cell gives. A measure's must be a number."""
+    return _Cell(-1, _then(convert, _as_number) if type_of(column).is_measure else convert)
+
+
 def _text_column(convert: Converter) -> Callable[[Column], Column]:
     def column(values: Column) -> Column:
         # Text is kept as it is unless blank: one check of the whole column instead of a call per cell.
@@ -555,14 +568,16 @@ def _float_converter(name: str, commas: dict[str, list[Any]]) -> Converter:
         if text.isdigit() and text.isascii():
             return text.lstrip("0") or "0"  # most amounts
         if "," in text:
-            if _DECIMAL_COMMA.search(text):
-                seen = commas.setdefault(name, [0, text])
-                seen[0] += 1
             dot = text.find(".")
             # Commas before the point are thousands separators the legacy loader dropped; after it, an error.
             plain = _plain_number(text.replace(",", "")) if dot < 0 or text.rfind(",") < dot else None
-        else:
-            plain = _plain_number(text)
+            result = plain if plain is not None else format_number(parse_float(text))  # raises for a bad number
+            if _DECIMAL_COMMA.search(text):
+                # Counted only once the legacy reading succeeded: a rejected value is a problem, not a quirk.
+                seen = commas.setdefault(name, [0, text])
+                seen[0] += 1
+            return result
+        plain = _plain_number(text)
         return plain if plain is not None else format_number(parse_float(text))
 
     return convert
@@ -734,7 +749,7 @@ class _Output:
         if self.ends_file is not None and self.numbers_file is not None:
             encoded = list(map(str.encode, lines))
             data = b"\n".join(encoded) + b"\n"
-            ends = accumulate(map(len, encoded), lambda end, size: end + size + 1, initial=self.size)
+            ends = accumulate(map((1).__add__, map(len, encoded)), initial=self.size)  # each line and its line feed
             array("q", ends)[1:].tofile(self.ends_file)
             array("q", numbers).tofile(self.numbers_file)
         else:
@@ -766,39 +781,89 @@ class _Output:
 
 
 class _KeyStore:
-    """Legacy entry keys -> the row holding them, on disk; a trigger files each replaced row in `replaced`.
+    """Finds the rows that a later row with the same legacy key replaced, with flat memory whatever the key order:
+    keys go to `parts` files by hash as the rows come, so each file holds a slice of the keys in row order; at the
+    end each file is checked for repeats on its own. (A SQLite table does this too, but slows down to a
+    few µs per row once its B-tree outgrows the page cache and keys come in random order.)"""
 
-    A batch covers consecutive output rows, so it goes to SQLite as one JSON array of keys and its first row number."""
-
-    SCHEMA = """
-        CREATE TABLE entry (entry_key TEXT PRIMARY KEY, rownum INTEGER) WITHOUT ROWID;
-        CREATE TABLE replaced (rownum INTEGER PRIMARY KEY, by_rownum INTEGER);
-        CREATE TRIGGER upserted AFTER UPDATE ON entry BEGIN INSERT INTO replaced VALUES (old.rownum, new.rownum); END;
-    """
-    # json_each walks the array in order, so of two equal keys in one batch the later wins, as row by row.
-    UPSERT = """
-        INSERT INTO entry SELECT value, ? + key FROM json_each(?) WHERE true
-        ON CONFLICT (entry_key) DO UPDATE SET rownum = excluded.rownum
-    """
-
-    def __init__(self, path: Path, slots: list[int]) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None)
-        # Scratch data: no journal, no fsync, and a fixed page cache so memory does not follow the row count.
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32000", "locking_mode = EXCLUSIVE"):
-            self.db.execute(f"PRAGMA {pragma}")
-        self.db.executescript(self.SCHEMA)
-        self.slots = slots
+    def __init__(self, folder: Path, slots: list[int], parts: int) -> None:
+        self.folder, self.slots = folder, slots
+        self.keys: list[list[str]] = [[] for _ in range(parts)]
+        self.rownums = [array("q") for _ in range(parts)]
+        self.held = 0
+        self.files: dict[int, BinaryIO] = {}
+        self.runs: list[Path] = []  # per part with repeats: its (replaced, replaced by) row numbers, in order
 
     def add(self, columns: list[Column], first: int) -> None:
-        self.db.execute(self.UPSERT, (first, json.dumps(_keys([columns[slot] for slot in self.slots]))))
+        keys, rownums, parts = self.keys, self.rownums, len(self.keys)
+        for rownum, key in enumerate(_keys([columns[slot] for slot in self.slots]), first):
+            part = hash(key) % parts  # str hashes vary between processes, but not within this build
+            keys[part].append(key)
+            rownums[part].append(rownum)
+        self.held += len(columns[0])
+        if self.held >= KEY_BUFFER:
+            self._spill()
+
+    def _spill(self) -> None:
+        # Per part: a header (bytes of keys, number of keys), the keys joined by NUL (no key holds one), the rows.
+        for part, keys in enumerate(self.keys):
+            if keys:
+                if part not in self.files:
+                    self.files[part] = open(self.folder / f"keys-{part}.bin", "wb")  # noqa: SIM115 - closed in close()
+                joined = "\x00".join(keys).encode()
+                self.files[part].write(struct.pack("<qq", len(joined), len(keys)) + joined)
+                self.rownums[part].tofile(self.files[part])
+                keys.clear()
+                del self.rownums[part][:]
+        self.held = 0
 
     def close(self) -> int:
-        """How many rows were replaced."""
-        return int(self.db.execute("SELECT count(*) FROM replaced").fetchone()[0])
+        """Check every part; how many rows were replaced."""
+        self._spill()
+        for handle in self.files.values():
+            handle.close()
+        return sum(self._check(part) for part in sorted(self.files))
+
+    def _check(self, part: int) -> int:
+        keys, rownums = _read_part(self.folder / f"keys-{part}.bin")
+        if len(dict.fromkeys(keys)) == len(keys):
+            return 0  # no key twice: the usual case, found in C
+        counts = Counter(keys)
+        twice = {key for key, count in counts.items() if count > 1}
+        last: dict[str, int] = {}
+        pairs: list[tuple[int, int]] = []
+        for key, rownum in compress(zip(keys, rownums, strict=True), map(twice.__contains__, keys)):
+            if key in last:
+                pairs.append((last[key], rownum))
+            last[key] = rownum
+        pairs.sort()
+        self.runs.append(self.folder / f"replaced-{part}.bin")
+        with open(self.runs[-1], "wb") as handle:
+            array("q", (number for pair in pairs for number in pair)).tofile(handle)
+        return len(pairs)
 
     def replaced(self) -> Iterator[tuple[int, int]]:
         """(row number, row number of the row that replaced it), in row order, streamed from disk."""
-        yield from self.db.execute("SELECT rownum, by_rownum FROM replaced ORDER BY rownum")
+        return heapq.merge(*(_pairs(path) for path in self.runs))
+
+
+def _read_part(path: Path) -> tuple[list[str], array[int]]:
+    """A part's keys and row numbers, in row order."""
+    keys: list[str] = []
+    rownums = array("q")
+    with open(path, "rb") as handle:
+        while header := handle.read(16):
+            size, count = struct.unpack("<qq", header)
+            keys += handle.read(size).decode().split("\x00")
+            rownums.fromfile(handle, count)
+    return keys, rownums
+
+
+def _pairs(path: Path) -> Iterator[tuple[int, int]]:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 16):
+            numbers = array("q", chunk)
+            yield from zip(numbers[::2], numbers[1::2], strict=True)
 
 
 def _keys(columns: list[Column]) -> list[str]:
@@ -827,22 +892,34 @@ def _cut(
     output: _Output,
     target: Path,
     dead: Iterator[tuple[int, int]],
-    on_dropped: Callable[[list[str], int, int], None],
+    on_dropped: Callable[[list[list[str]], list[tuple[int, int]]], None],
 ) -> None:
-    """Copy the scratch CSV to the target leaving out the replaced rows' bytes; each dropped row goes to on_dropped."""
+    """Copy the scratch CSV to the target leaving out the replaced rows' bytes; those rows go to on_dropped, parsed,
+    a batch at a time with their (row number, replaced by)."""
     with (
         open(output.path, "rb") as source,
         open(target, "wb") as out,
         open(output.folder / "ends.bin", "rb") as ends,
     ):
         position = 0
-        for rownum, by_rownum in dead:
-            start, end = output.span(ends, rownum)
+        texts: list[bytes] = []
+        replaced: list[tuple[int, int]] = []
+        for pair in dead:
+            start, end = output.span(ends, pair[0])
             _copy(source, out, position, start)
-            row = next(csv.reader(io.StringIO(source.read(end - start).decode("utf-8"), newline="")))
-            on_dropped(row, rownum, by_rownum)
+            texts.append(source.read(end - start))
+            replaced.append(pair)
             position = end
+            if len(texts) >= BATCH:
+                on_dropped(_parsed(texts), replaced)
+                texts, replaced = [], []
+        if texts:
+            on_dropped(_parsed(texts), replaced)
         _copy(source, out, position, None)
+
+
+def _parsed(lines: list[bytes]) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(lines).decode("utf-8"), newline="")))
 
 
 def _copy(source: BinaryIO, out: BinaryIO, start: int, stop: int | None) -> None:

@@ -5,8 +5,9 @@ is missing or incomplete, from the cube's own rows (`entries.csv`, or the 2015 `
 Pure apart from reading that CSV, which is streamed.
 
 Tolerance: the legacy cube summed floats, so a total of 1e9 may be off in its last digits; a difference counts when
-|ours - legacy| > 1e-6 * max(1, |legacy|). That forgives float noise (double precision is ten orders of magnitude
-finer) while a missing cent still shows in totals under 10 000, and a missing unit in totals under 1 000 000.
+|ours - legacy| > max(half a cent, 1e-9 * |legacy|). Doubles carry about 16 significant digits and the rounding of
+a sum of a million of them stays far below 1e-9 relative, so this forgives float noise while a missing cent shows
+in totals under 10 million, and a missing unit in totals under a billion.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any, Literal
 Status = Literal["match", "mismatch", "unavailable"]
 Source = Literal["aggregates", "entries"]
 
-RELATIVE_TOLERANCE = Decimal("1e-6")
+RELATIVE_TOLERANCE = Decimal("1e-9")
+ABSOLUTE_TOLERANCE = Decimal("0.005")
 # Where the year lives in a flattened cube row: the API's `time.year`, the 2015 export's `time_year`, then any
 # other date dimension's year, then a date we can take the year from.
 YEAR_COLUMNS = ("time.year", "time_year")
@@ -123,7 +125,7 @@ def reconcile(
 
 
 def within_tolerance(ours: Decimal, legacy: Decimal) -> bool:
-    return abs(ours - legacy) <= RELATIVE_TOLERANCE * max(Decimal(1), abs(legacy))
+    return abs(ours - legacy) <= max(ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE * abs(legacy))
 
 
 def _compare(measure: str, year: str | None, ours: Decimal | None, legacy: Decimal | None) -> list[Difference]:

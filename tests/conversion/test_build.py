@@ -2,7 +2,7 @@ import csv
 import hashlib
 import json
 from dataclasses import replace
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +139,24 @@ def test_every_cell_matches_convert_value(tmp_path, datatype, default):
         assert report.rows_rejected == wanted.count(None)
 
 
+def test_a_column_of_plain_numbers_is_made_canonical_like_convert_value(tmp_path):
+    raws = ["12", "0012", "-0", "-0.000", "1,234", "1,234.50", "5784688,08", "-1,000.0", "0.10", "007.700", "9" * 299]
+    columns = [col("amount", "amount", "float", "value")]
+    report, rows, _ = built(
+        tmp_path, plan(tmp_path, "amount\n" + "".join(_csv_line([raw]) for raw in raws), columns=columns)
+    )
+    assert [row["amount"] for row in rows] == [legacy(raw, datatype="float") for raw in raws]
+    with localcontext(prec=1000):
+        assert report.totals["amount"] == sum(Decimal(legacy(raw, datatype="float") or 0) for raw in raws)
+    assert any(note.startswith("amount: 1 row has a decimal comma") for note in report.notes)
+
+
+def test_a_measure_that_reads_no_cell_must_still_be_a_number(tmp_path):
+    columns = [col("amount", None, "constant", "value", constant="lots"), TIME]
+    report, rows, _ = built(tmp_path, plan(tmp_path, "year\n2012\n", columns=columns))
+    assert rows == [] and report.problems[0].problem == "'lots' is not a number, and measures are numbers"
+
+
 def _csv_line(values: list[str]) -> str:
     return ",".join('"' + value.replace('"', '""') + '"' for value in values) + "\n"
 
@@ -231,6 +249,14 @@ def test_undecodable_bytes_skip_the_source_with_a_problem(tmp_path):
     assert report.problems[0].problem == "source 1: not utf-8 (0x81 at byte 27) and not cp1252 (0x81 at byte 27)"
 
 
+def test_a_missing_source_file_is_skipped_with_a_problem(tmp_path):
+    build_plan = plan(tmp_path, BUDGET)
+    build_plan = replace(build_plan, sources=[SourceFile(9, "", tmp_path / "gone.csv"), *build_plan.sources])
+    report, rows, _ = built(tmp_path, build_plan)
+    assert len(rows) == 3
+    assert report.problems[0].problem == "source 9: cannot be read: No such file or directory"
+
+
 def test_a_column_missing_from_a_source_counts_as_empty(tmp_path):
     columns = [*COLUMNS, col("region", "region", default_value="Lindenau")]
     report, rows, _ = built(tmp_path, plan(tmp_path, BUDGET, columns=columns))
@@ -275,6 +301,22 @@ def test_without_key_columns_every_row_is_kept(tmp_path):
     columns = [replace(column, legacy_key=False) for column in COLUMNS]
     report, rows, _ = built(tmp_path, plan(tmp_path, BUDGET, BUDGET, columns=columns))
     assert len(rows) == 6 and report.overwritten == 0
+
+
+def test_batch_and_key_file_sizes_do_not_change_the_result(tmp_path, monkeypatch):
+    first = 'amount,year,agency\n10,2012,A\n"1,5",2012,B\n"x"y,2012,C\n30,2013,C\n7\n'
+    second = "amount,year,agency\n25,2012,b\nbad,2012,D\n40,2013,A\n0.25,2014,E\n"
+    third = "amount,year,agency\n1,2012,a\n2,2013,c\n"
+    build_plan = plan(tmp_path, first, second, third)
+    expected = build_package(build_plan, tmp_path / "one")
+    monkeypatch.setattr(build, "BATCH", 2)
+    monkeypatch.setattr(build, "KEY_BUFFER", 3)
+    monkeypatch.setattr(build, "KEY_PART_BYTES", 16)  # about ten key files
+    report = build_package(build_plan, tmp_path / "two")
+    assert report == expected
+    assert (report.rows_read, report.rows_rejected, report.overwritten, report.rows_written) == (11, 3, 3, 5)
+    for name in ("data/lindenau-budget.csv", "datapackage.json"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
 
 # -- totals ---------------------------------------------------------------------------------------------------------
@@ -662,3 +704,26 @@ def test_the_legacy_quoting_and_empty_date_inputs_load_as_the_legacy_loader_did(
     report, rows, _ = built(tmp_path / "d", import_plan("empty_additional_date"))
     assert len(rows) == 4
     assert [(p.row, p.field, p.problem) for p in report.problems] == [(1, "additionaldate", "Column is empty")]
+
+
+def test_a_rejected_value_with_a_decimal_comma_is_a_row_problem_not_a_crash(tmp_path):
+    """'45.120,50' (a comma after the point) was refused by the legacy loader; it must not reach the quirk note."""
+    source = tmp_path / "src.csv"
+    source.write_text('amount,year\n"45.120,50",2013\n"1,200.5",2013\n"5784688,08",2013\n', encoding="utf-8")
+    meta = PackageMeta(
+        name="commas", title="Commas", description="", legacy_name="commas", legacy_url="", currency="EUR",
+        category="spending", territories=["DE"], languages=["de"], owner="me", author="me", contributors=[],
+        sources=[{"id": 1, "url": "http://example.org/src.csv"}],
+    )  # fmt: skip
+    columns = [
+        ColumnSpec(path="amount", kind="measure", field="amount", column_type="value", title="Amount",
+                   source_column="amount", datatype="float", options={"currency": "EUR"}),
+        ColumnSpec(path="time", kind="date", field="time", column_type="date:fiscal-year", title="Year",
+                   source_column="year", datatype="date"),
+    ]  # fmt: skip
+    plan = BuildPlan(meta=meta, columns=columns, sources=[SourceFile(1, "http://example.org/src.csv", source)])
+    report = build_package(plan, tmp_path / "out")
+    assert report.rows_read == 3
+    assert report.rows_written == 2 and report.rows_rejected == 1
+    assert report.problems[0].value == "45.120,50"
+    assert any("decimal comma" in note and "5784688,08" in note for note in report.notes)

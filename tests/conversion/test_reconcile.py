@@ -85,9 +85,9 @@ def test_measure_names_map_package_fields_to_legacy_measures() -> None:
     [
         (D("0.3"), 0.1 + 0.2, True),  # float noise: 0.30000000000000004
         (D("1000000000"), 1000000000.5, True),  # 5e-10 relative
-        (D("1000000000"), 1000001001.0, False),  # 1e-6 relative is 1000.001: just outside
-        (D("10"), 10.00001, True),  # below 1, the tolerance is absolute: 1e-6 * max(1, |legacy|)
-        (D("10"), 10.0001, False),
+        (D("1000000000"), 1000000002.0, False),  # 2e-9 relative: outside
+        (D("10"), 10.004, True),  # small totals: the tolerance is half a cent
+        (D("10"), 10.01, False),  # a missing cent shows
         (D("0"), 0.0000009, True),
         (D("0"), 0.01, False),
     ],

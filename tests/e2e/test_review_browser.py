@@ -23,8 +23,8 @@ def ensure_review_groups() -> None:
     """Transactional tests flush the tables between tests, data-migration rows included: put the groups back."""
     from django.apps import apps
 
-    migration = importlib.import_module("conversion.migrations.0002_review_groups")
-    migration.create_groups(apps, None)
+    importlib.import_module("conversion.migrations.0002_review_groups").create_groups(apps, None)
+    importlib.import_module("conversion.migrations.0004_run_permissions").grant(apps, None)
 
 
 @pytest.fixture
