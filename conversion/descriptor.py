@@ -80,11 +80,7 @@ def _legacy(meta: PackageMeta) -> dict[str, Any]:
 def _provenance(meta: PackageMeta, report: BuildReport) -> dict[str, Any]:
     return {
         **{key: meta.provenance[key] for key in sorted(meta.provenance)},
-        "built_from": report.built_from,
-        "rows_read": report.rows_read,
-        "rows_written": report.rows_written,
-        "rows_rejected": report.rows_rejected,
-        "overwritten": report.overwritten,
+        **report.counts(),
         "notes": list(report.notes),
     }
 

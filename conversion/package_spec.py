@@ -92,3 +92,13 @@ class BuildReport:
     totals_by_year: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # measure field -> year -> total
     files: list[dict[str, Any]] = field(default_factory=list)  # [{"path", "bytes", "sha256", "rows"}]
     notes: list[str] = field(default_factory=list)  # for a person: fallbacks, dropped columns, ...
+
+    def counts(self) -> dict[str, Any]:
+        """Where the rows came from and what happened to them: for the descriptor, the run record and people."""
+        return {
+            "built_from": self.built_from,
+            "rows_read": self.rows_read,
+            "rows_written": self.rows_written,
+            "rows_rejected": self.rows_rejected,
+            "overwritten": self.overwritten,
+        }

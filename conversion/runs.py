@@ -160,11 +160,7 @@ def _succeed(
 
 def report_summary(report: BuildReport) -> dict[str, Any]:
     return {
-        "built_from": report.built_from,
-        "rows_read": report.rows_read,
-        "rows_written": report.rows_written,
-        "rows_rejected": report.rows_rejected,
-        "overwritten": report.overwritten,
+        **report.counts(),
         "overwritten_examples": report.overwritten_examples[:10],
         "problem_counts": report.problem_counts,
         "problems": [problem.__dict__ for problem in report.problems[:200]],
