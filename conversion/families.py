@@ -74,7 +74,8 @@ KEYWORDS: list[tuple[frozenset[str], Family, float]] = [
         ADMINISTRATIVE,
         0.8,
     ),
-    (frozenset({"economic", "expenditure", "object", "account", "item", "line", "og"}), ECONOMIC, 0.75),
+    (frozenset({"economic"}), ECONOMIC, 0.9),
+    (frozenset({"expenditure", "object", "account", "item", "line", "og"}), ECONOMIC, 0.75),
     (frozenset({"programme", "program", "pp", "subprogramme", "subprogram"}), PROGRAM, 0.8),
     (frozenset({"project", "projects"}), PROJECT, 0.8),
     (frozenset({"region", "country", "county", "city", "district", "location", "province", "state", "ward"}), GEO, 0.8),
@@ -106,6 +107,8 @@ def guess_family(name: str, label: str | None, taxonomy: str | None, description
     """The family the most specific words point to; the name and taxonomy weigh more than label and description."""
     strong = set(words(name, taxonomy))
     weak = set(words(label, description))
+    if "type" in strong and strong & {"expense", "expenditure"}:
+        return FamilyGuess(EXPENDITURE_TYPE, 0.85, "its name says it is a type of expense")
     best: FamilyGuess = FamilyGuess(None, 0.0, "no word of its name, label or taxonomy names a fiscal concept")
     for keywords, family, confidence in KEYWORDS:
         hits_strong = keywords & strong

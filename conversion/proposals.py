@@ -383,6 +383,7 @@ def _family_of(column_type: str) -> Family | None:
 FAMILIES = [
     families.COFOG, families.FUNCTIONAL, families.ADMINISTRATIVE, families.ECONOMIC, families.FUNDING,
     families.PAYER, families.RECIPIENT, families.SUPPLIER, families.PROGRAM, families.PROJECT, families.GEO,
+    families.EXPENDITURE_TYPE,
 ]  # fmt: skip
 
 

@@ -182,4 +182,8 @@ MAPPING_CONFIDENCE_THRESHOLD = float(os.environ.get("MAPPING_CONFIDENCE_THRESHOL
 DEFAULT_DATASET_OWNER = os.environ.get("DEFAULT_DATASET_OWNER", "openspending")
 
 # Later steps add their columns to `migration_status` (datasets -> conversion -> publishing).
-MIGRATION_STATUS_EXTENSIONS = ["conversion.status.extend_status", "conversion.status.extend_conversion_status"]
+MIGRATION_STATUS_EXTENSIONS = [
+    "conversion.status.extend_status",
+    "conversion.status.extend_conversion_status",
+    "publishing.status.extend_status",
+]

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 admin.site.site_header = "OpenSpending legacy migration"
 admin.site.site_title = "OpenSpending migration"
@@ -11,8 +10,8 @@ admin.site.index_title = "Migration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", include("publishing.urls")),  # the public site, last: it ends with the legacy-path redirects
 ]
 
 if settings.REDIS_URL:
-    urlpatterns.append(path("django-rq/", include("django_rq.urls")))
+    urlpatterns.insert(1, path("django-rq/", include("django_rq.urls")))

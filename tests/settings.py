@@ -9,4 +9,5 @@ from migration_site.settings import *  # noqa: F403
 # A file, not memory, for the SQLite test database: the worker tests start real `rqworker` processes that must
 # see the same database.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}  # noqa: F405
+    # One file per test process, so two test runs at once do not share (and destroy) each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405

@@ -128,7 +128,7 @@ EXPECTED = {
         "administrative_unit": ("administrative-classification:generic:code", AMBIGUOUS),
         "subfunction": ("functional-classification:generic:code", AMBIGUOUS),
         "functional_group": ("functional-classification:generic:code", AMBIGUOUS),
-        "expenditure_type": ("economic-classification:generic:code", AMBIGUOUS),
+        "expenditure_type": ("expenditure-type:code", CONFIDENT),
         "financial_source": ("fin-source:generic:code", AMBIGUOUS),
         "to.name": ("recipient:generic:id", CONFIDENT),
         "to.label": ("recipient:generic:name", CONFIDENT),

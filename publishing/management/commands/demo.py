@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
@@ -28,25 +28,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         with SampleLegacyServer() as legacy:
             self.stdout.write(self.style.MIGRATE_HEADING(f"Sample legacy instance at {legacy.base_url}"))
-            self.stdout.write(self.style.MIGRATE_HEADING("Exporting over HTTP (with an admin's API key)"))
             call_command(
-                "export_legacy",
-                url=legacy.base_url,
-                to=options["dump_dir"],
-                api_key=ADMIN_API_KEY,
-                include_private=True,
-                allow_private_addresses=True,
-                stdout=self.stdout,
-            )
-            self.stdout.write(self.style.MIGRATE_HEADING(f"Importing {options['dump_dir']}"))
-            call_command("import_legacy", options["dump_dir"], stdout=self.stdout)
-            if "propose_mappings" in get_commands():
-                self.stdout.write(self.style.MIGRATE_HEADING("Proposing mappings"))
-                call_command("propose_mappings", stdout=self.stdout)
+                "migrate_legacy", url=legacy.base_url, to=options["dump_dir"], api_key=ADMIN_API_KEY,
+                allow_private_addresses=True, auto_approve_confident=True, stdout=self.stdout,
+            )  # fmt: skip
             self.stdout.write(self.style.MIGRATE_HEADING("Migration status"))
             call_command("migration_status", stdout=self.stdout)
             host = options["addrport"]
-            self.stdout.write(self.style.SUCCESS(f"The site: http://{host}/admin/"))
+            self.stdout.write(
+                self.style.SUCCESS(f"The public site: http://{host}/   the review app: http://{host}/admin/")
+            )
             for username, group in DEMO_USERS:
                 password = _reset_demo_user(username, group)
                 role = group or "administrator (superuser)"

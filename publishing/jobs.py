@@ -1,0 +1,7 @@
+"""Thin jobs: a primitive id in, a service call."""
+
+from publishing.services import publication_execute
+
+
+def publication_job(run_id: int) -> None:
+    publication_execute(run_id=run_id)

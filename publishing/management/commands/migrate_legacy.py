@@ -1,0 +1,112 @@
+"""python manage.py migrate_legacy (--url URL [--api-key KEY] | --dump DIR) [--auto-approve-confident]
+
+The whole migration in one command: export (with --url), import, proposals, auto-approval of confident mappings only,
+conversion, reconciliation and publication; ambiguous mappings wait for a curator and are listed as a to-do.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
+
+from conversion import roles
+from conversion.models import ConversionRun, DimensionMapping
+from conversion.services import mappings_approve_confident
+from datasets.models import LegacyDataset
+from publishing.models import PublishedPackage
+
+BOT = "migration-bot"
+
+
+class Command(BaseCommand):
+    help = "Run the whole migration: export, import, propose, approve confident mappings, convert, publish."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--url", help="Base URL of a legacy instance to export first.")
+        source.add_argument("--dump", type=Path, help="A dump folder already exported (ours or the 2015 format).")
+        parser.add_argument("--api-key", default=os.environ.get("LEGACY_API_KEY", ""), help="Or LEGACY_API_KEY.")
+        parser.add_argument("--to", type=Path, default=None, help="Where --url exports to (default var/dumps/).")
+        parser.add_argument("--allow-private-addresses", action="store_true")
+        parser.add_argument(
+            "--auto-approve-confident",
+            action="store_true",
+            help="Approve every confident proposal as the 'migration-bot' account; ambiguous ones wait for a curator.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        dump = self._export(options) if options["url"] else options["dump"]
+        if not dump.exists():
+            raise CommandError(f"{dump} does not exist")
+        self._step("Importing", "import_legacy", str(dump))
+        self._step("Proposing mappings", "propose_mappings")
+        if options["auto_approve_confident"]:
+            self._approve_confident()
+        self._step("Converting", "convert", "--all-approved", "--sync", allow_failure=True)
+        self._step("Publishing", "publish", "--all-ready", "--sync", allow_failure=True)
+        self._summary()
+
+    def _export(self, options: dict[str, Any]) -> Path:
+        target = options["to"] or settings.VAR_DIR / "dumps" / "legacy"
+        extra = ["--allow-private-addresses"] if options["allow_private_addresses"] else []
+        if options["api_key"]:
+            extra += ["--api-key", options["api_key"], "--include-private"]
+        self._step("Exporting", "export_legacy", "--url", options["url"], "--to", str(target), *extra)
+        return Path(target)
+
+    def _step(self, title: str, command: str, *arguments: str, allow_failure: bool = False) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING(title))
+        try:
+            call_command(command, *arguments, stdout=self.stdout, stderr=self.stderr)
+        except CommandError as error:
+            if not allow_failure:
+                raise
+            self.stdout.write(self.style.WARNING(f"{command}: {error}"))
+
+    def _approve_confident(self) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING("Approving confident mappings"))
+        bot = _bot()
+        approved, refused = mappings_approve_confident(
+            mappings=DimensionMapping.objects.open().select_related("dataset"), reviewer=bot
+        )
+        self.stdout.write(f"Approved {len(approved)} confident mappings as {BOT}; {len(refused)} wait for a curator.")
+
+    def _summary(self) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING("Summary"))
+        datasets = list(LegacyDataset.objects.order_by("name"))
+        runs = {run.dataset_id: run for run in ConversionRun.objects.order_by("dataset_id", "queued_at", "id")}
+        waiting = {
+            row["dataset__name"]: row["count"]
+            for row in _count_by_dataset(DimensionMapping.objects.open().filter(ambiguous=True))
+        }
+        converted = [dataset for dataset in datasets if dataset.pk in runs and runs[dataset.pk].publishable]
+        published = PublishedPackage.objects.published().count()
+        self.stdout.write(
+            f"{len(datasets)} datasets: {len(converted)} converted and reconciled, {published} published, "
+            f"{len(waiting)} waiting for a curator."
+        )
+        if waiting:
+            self.stdout.write(self.style.WARNING("To do: these datasets wait for a curator in the review queue:"))
+            for name, count in sorted(waiting.items()):
+                self.stdout.write(f"  - {name}: {count} ambiguous mapping(s)")
+
+
+def _count_by_dataset(queryset: Any) -> Any:
+    return queryset.values("dataset__name").annotate(count=Count("id")).order_by()
+
+
+def _bot() -> Any:
+    """The account that approves confident proposals, so the review trail says who (what) approved them."""
+    user, _ = get_user_model().objects.get_or_create(username=BOT, defaults={"is_active": True, "is_staff": False})
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.groups.add(Group.objects.get(name=roles.CURATORS))
+    return user

@@ -1,0 +1,134 @@
+"""What the package page shows, read from the stored descriptor and the conversion run: plain values for templates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from publishing.links import DataFile, data_files, http_url
+from publishing.models import PublishedPackage
+
+MAX_DIFFERENCES = 10
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    name: str
+    title: str
+    type: str
+    column_type: str
+    role: str  # "measure", the dimension it belongs to, or ""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    dimension_type: str
+    attributes: list[str]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    status: str
+    rows_ours: object
+    rows_legacy: object
+    differences: list[dict[str, Any]] = field(default_factory=list)
+    difference_count: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Summary:
+    files: list[DataFile]
+    fields: list[FieldRow]
+    measures: list[dict[str, Any]]
+    dimensions: list[Dimension]
+    provenance: list[tuple[str, str]]
+    notes: list[str]
+    sources: list[tuple[str, str | None]]
+    reconciliation: Reconciliation | None
+    fiscal_period: str
+    legacy_url: str | None
+
+
+def summary(package: PublishedPackage) -> Summary:
+    descriptor: Mapping[str, Any] = package.descriptor if isinstance(package.descriptor, dict) else {}
+    model = _mapping(descriptor.get("model"))
+    provenance = _mapping(descriptor.get("provenance"))
+    return Summary(
+        files=data_files(package, descriptor),
+        fields=fields(descriptor, model),
+        measures=[{"name": name, **_mapping(m)} for name, m in _mapping(model.get("measures")).items()],
+        dimensions=dimensions(model),
+        provenance=[(key.replace("_", " "), _text(v)) for key, v in sorted(provenance.items()) if key != "notes"],
+        notes=_list(provenance.get("notes"), strings=True),
+        sources=[_source(source) for source in _list(descriptor.get("sources"))],
+        reconciliation=reconciliation(descriptor, package),
+        fiscal_period=_fiscal_period(descriptor.get("fiscalPeriod")),
+        legacy_url=http_url(package.legacy_url),
+    )  # fmt: skip
+
+
+def fields(descriptor: Mapping[str, Any], model: Mapping[str, Any]) -> list[FieldRow]:
+    roles = {str(m.get("source", name)): "measure" for name, m in _mapping(model.get("measures")).items()}
+    for name, dimension in _mapping(model.get("dimensions")).items():
+        for attribute in _mapping(_mapping(dimension).get("attributes")).values():
+            roles.setdefault(str(_mapping(attribute).get("source", "")), f"dimension {name}")
+    rows = []
+    for resource in _list(descriptor.get("resources")):
+        for item in _list(_mapping(resource.get("schema")).get("fields")):
+            name = str(item.get("name", ""))
+            rows.append(FieldRow(name, str(item.get("title", "")), str(item.get("type", "")),
+                                 str(item.get("columnType", "")), roles.get(name, "")))  # fmt: skip
+    return rows
+
+
+def dimensions(model: Mapping[str, Any]) -> list[Dimension]:
+    return [
+        Dimension(name, str(_mapping(d).get("dimensionType", "")), list(_mapping(_mapping(d).get("attributes"))))
+        for name, d in _mapping(model.get("dimensions")).items()
+    ]
+
+
+def reconciliation(descriptor: Mapping[str, Any], package: PublishedPackage) -> Reconciliation | None:
+    """From the descriptor when it carries one, else from the run that built the package."""
+    run = package.run
+    data = _mapping(descriptor.get("reconciliation")) or _mapping(run.reconciliation if run else None)
+    if not data:
+        return None
+    status = str(data.get("status", ""))
+    if run and run.reconciliation_status == "accepted":
+        status = "mismatch accepted after review"
+    rows = _mapping(data.get("rows"))
+    differences: list[dict[str, Any]] = _list(data.get("differences"))
+    return Reconciliation(
+        status=status, rows_ours=rows.get("ours"), rows_legacy=rows.get("legacy"),
+        differences=differences[:MAX_DIFFERENCES], difference_count=len(differences),
+        notes=[str(note) for note in _list(data.get("notes"), strings=True)],
+    )  # fmt: skip
+
+
+def _source(source: Mapping[str, Any]) -> tuple[str, str | None]:
+    return str(source.get("title") or source.get("name") or ""), http_url(source.get("web") or source.get("path"))
+
+
+def _fiscal_period(value: object) -> str:
+    period = _mapping(value)
+    return f"{period.get('start', '?')} to {period.get('end', '?')}" if period else ""
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object, *, strings: bool = False) -> list[Any]:
+    items = value if isinstance(value, list) else []
+    return [item for item in items if isinstance(item, str if strings else dict)]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "" if value is None else str(value)

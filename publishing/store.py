@@ -1,0 +1,474 @@
+"""The package store: published packages at `<owner>/<name>/` and the master registry at `registry/`.
+
+Everything goes through Django's default storage: django-storages S3 in production, moto's S3 server on loopback in
+the tests, local files in embedded mode. The layout follows os-conductor's datastore (`<owner>/<dataset>/...`):
+
+    <owner>/<name>/datapackage.json           the descriptor, rewritten for publication (id, owner, homepage, paths)
+    <owner>/<name>/data/<file>-<sha12>.csv    each data file, under a name that carries its content's sha256
+    registry/datapackage.json                 the master registry, a tabular data package whose one resource is
+    registry/packages-<sha12>.csv             this CSV, never rewritten once written
+    registry/packages.csv                     the same bytes under a stable name, for people and scripts
+
+Consistency: a reader must never get a descriptor that names a missing file or one whose bytes or hash disagree
+with it, not while a publication is half done, and not after one failed. Two rules give that:
+
+1. A name is never reused for other bytes. A data file's name carries the sha256 of its content, so a new version
+   is written beside the old one and the file the current descriptor names is never overwritten. (Overwriting
+   `data/<name>.csv` in place and writing the descriptor after it would not do: between the two writes, or for
+   good if the second failed, the old descriptor would describe the new bytes with the old hash.)
+2. Order. Data first, each verified by reading it back (size and sha256); then the descriptor, replaced in a single
+   write (one S3 PUT; on local disk a temporary file moved over it with os.replace); files that no descriptor names
+   any more are deleted last, after the registry has moved on as well (`package_prune`). A failure before the
+   descriptor leaves the old version served in full plus some unreferenced new files, which the retry verifies and
+   reuses instead of uploading them again.
+
+The registry follows the same rules: its CSV under a versioned name first, then the stable `packages.csv`, then the
+descriptor, which names the versioned CSV with its bytes and hash; older versioned CSVs are deleted last. The stable
+`packages.csv` is written before the descriptor, so once a descriptor is visible the stable file is at least as new.
+
+Superseded files are deleted at once rather than kept for a while: a reader holding a descriptor fetched just before
+a re-publication may get a 404 for its data and must re-read the descriptor; in exchange, data a re-conversion
+removed on purpose (a redacted supplier, say) does not stay online.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+
+DESCRIPTOR = "datapackage.json"
+REGISTRY = "registry/"
+REGISTRY_DESCRIPTOR = "registry/datapackage.json"
+REGISTRY_CSV = "registry/packages.csv"
+VERSIONED_REGISTRY_CSV = re.compile(r"^registry/packages-[0-9a-f]{12}\.csv$")
+# The store's own top-level folders: an owner of that name would mix its packages with them.
+RESERVED_OWNERS = frozenset({"registry", "packages", "legacy"})
+SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+CHUNK = 1024 * 1024
+
+REGISTRY_FIELDS: list[dict[str, Any]] = [
+    {"name": "id", "type": "string", "description": "<owner>/<dataset>", "constraints": {"required": True}},
+    {"name": "title", "type": "string"},
+    {"name": "owner", "type": "string", "constraints": {"required": True}},
+    {"name": "legacy_name", "type": "string", "description": "The dataset's name on the legacy platform."},
+    {"name": "legacy_url", "type": "string", "format": "uri"},
+    {"name": "country", "type": "string"},
+    {"name": "currency", "type": "string"},
+    {"name": "rows", "type": "integer"},
+    {"name": "bytes", "type": "integer", "description": "Size of the package's data files."},
+    {"name": "sha256", "type": "string", "description": "Of the data file (of the list of them when several).",
+     "constraints": {"pattern": "[0-9a-f]{64}"}},
+    {"name": "descriptor_url", "type": "string", "format": "uri"},
+    {"name": "published_at", "type": "datetime"},
+    {"name": "modified", "type": "datetime"},
+]  # fmt: skip
+REGISTRY_COLUMNS = [str(field["name"]) for field in REGISTRY_FIELDS]
+
+
+class StoreError(Exception):
+    """The package cannot be stored as asked: a bad owner or name, a file missing from it, a storage refusal."""
+
+
+class VerificationError(StoreError):
+    """What the store holds after an upload is not what was uploaded."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class PreparedPackage:
+    """A package ready to upload: its rewritten descriptor and where each local data file goes."""
+
+    owner: str
+    name: str
+    descriptor: dict[str, Any]
+    content: bytes  # the descriptor as stored
+    files: tuple[tuple[Path, StoredFile], ...]
+
+    @property
+    def prefix(self) -> str:
+        return package_prefix(self.owner, self.name)
+
+    @property
+    def descriptor_file(self) -> StoredFile:
+        return StoredFile(self.prefix + DESCRIPTOR, len(self.content), sha256_of(self.content))
+
+    @property
+    def data_keys(self) -> list[str]:
+        return [stored.key for _, stored in self.files]
+
+    @property
+    def data_bytes(self) -> int:
+        return sum(stored.bytes for _, stored in self.files)
+
+    @property
+    def data_sha256(self) -> str:
+        """The data file's sha256; with several files, the sha256 of their "<sha256> <key>" lines."""
+        if len(self.files) == 1:
+            return self.files[0][1].sha256
+        return sha256_of("".join(f"{s.sha256} {s.key}\n" for _, s in self.files).encode())
+
+
+def package_prefix(owner: str, name: str) -> str:
+    return f"{owner}/{name}/"
+
+
+def check_target(owner: str, name: str) -> None:
+    """Owner and name become storage keys: plain path segments only, and not one of the store's own folders."""
+    for value, what in ((owner, "owner"), (name, "name")):
+        if not SEGMENT.match(value) or value.strip(".") == "":
+            raise StoreError(f"{what} {value!r} cannot be a storage folder: use letters, digits, '.', '_' and '-'")
+    if owner.lower() in RESERVED_OWNERS:
+        raise StoreError(f"owner {owner!r} is reserved for the store's own files")
+
+
+# -- preparing: the descriptor rewritten for publication ------------------------------------------------------------
+
+
+def package_prepare(folder: Path, *, owner: str, name: str, page_url: str) -> PreparedPackage:
+    """Read a package folder, hash its data files and rewrite its descriptor for `<owner>/<name>/`."""
+    check_target(owner, name)
+    try:
+        descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise StoreError(f"{DESCRIPTOR} cannot be read: {error}") from error
+    if not isinstance(descriptor, dict):
+        raise StoreError(f"{DESCRIPTOR} is not a JSON object")
+    files: dict[str, tuple[Path, StoredFile]] = {}
+    prefix = package_prefix(owner, name)
+    resources = [_publish_resource(item, folder, prefix, files) for item in descriptor.get("resources") or []]
+    published = {
+        "id": f"{owner}/{name}",
+        **descriptor,
+        "name": descriptor.get("name") or name,
+        "owner": owner,
+        "homepage": page_url,
+        "resources": resources,
+    }
+    return PreparedPackage(owner, name, published, json_bytes(published), tuple(files.values()))
+
+
+def _publish_resource(resource: Any, folder: Path, prefix: str, files: dict[str, tuple[Path, StoredFile]]) -> Any:
+    """Local paths become `data/<file>-<sha12>.<ext>` with their bytes and hash; URLs and inline data stay."""
+    if not isinstance(resource, dict):
+        return resource
+    path = resource.get("path")
+    paths = path if isinstance(path, list) else [path]
+    if not any(_is_local(item) for item in paths):
+        return dict(resource)
+    staged = [_stage(folder, item, prefix, files) if _is_local(item) else item for item in paths]
+    published = dict(resource)
+    published["path"] = (
+        [_relative(item, prefix) for item in staged] if isinstance(path, list) else _relative(staged[0], prefix)
+    )
+    stored = [item for item in staged if isinstance(item, StoredFile)]
+    if len(stored) == 1 and len(staged) == 1:
+        _check_declared(resource, stored[0], str(path))
+        published.update(bytes=stored[0].bytes, hash=f"sha256:{stored[0].sha256}")
+    else:  # a multipart resource: its hash would be of the parts joined, which nobody checks
+        published.pop("bytes", None)
+        published.pop("hash", None)
+    return published
+
+
+def _is_local(path: Any) -> bool:
+    return isinstance(path, str) and bool(path) and "://" not in path
+
+
+def _relative(item: Any, prefix: str) -> Any:
+    return item.key.removeprefix(prefix) if isinstance(item, StoredFile) else item
+
+
+def _stage(folder: Path, relative: str, prefix: str, files: dict[str, tuple[Path, StoredFile]]) -> StoredFile:
+    root = folder.resolve()
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise StoreError(f"{relative}: not a file inside the package")
+    size, sha256 = file_digest(path)
+    pure = PurePosixPath(relative)
+    stem = UNSAFE.sub("-", pure.stem).strip("-.") or "data"
+    key = f"{prefix}data/{stem}-{sha256[:12]}{UNSAFE.sub('', pure.suffix.lower())}"
+    files[key] = (path, StoredFile(key, size, sha256))
+    return files[key][1]
+
+
+def _check_declared(resource: Mapping[str, Any], stored: StoredFile, path: str) -> None:
+    """A package whose descriptor disagrees with its own file is damaged: better to stop than to publish it."""
+    declared_bytes, declared_hash = resource.get("bytes"), resource.get("hash")
+    if isinstance(declared_bytes, int) and declared_bytes != stored.bytes:
+        raise StoreError(f"{path}: the descriptor says {declared_bytes} bytes, the file has {stored.bytes}")
+    if not isinstance(declared_hash, str) or not declared_hash.startswith("sha256:"):
+        return  # md5 or none: the validation before conversion or upload checked it
+    if declared_hash.removeprefix("sha256:").lower() != stored.sha256:
+        raise StoreError(f"{path}: the descriptor's sha256 does not match the file's")
+
+
+# -- putting a package, pruning and purging -------------------------------------------------------------------------
+
+
+def package_is_stored(package: PreparedPackage) -> bool:
+    """Every object of the package is in the store with its size (metadata requests only, nothing read)."""
+    expected = [package.descriptor_file, *(stored for _, stored in package.files)]
+    return all(_size(stored.key) == stored.bytes for stored in expected)
+
+
+def objects_present(descriptor_key: str, data_keys: Sequence[str], *, total_bytes: int) -> bool:
+    """The descriptor and every data file are in the store, the data files with their total size (metadata only)."""
+    sizes = [_size(key) for key in data_keys]
+    return _size(descriptor_key) is not None and None not in sizes and sum(filter(None, sizes)) == total_bytes
+
+
+def package_put(package: PreparedPackage) -> list[str]:
+    """Data files first, each verified; then the descriptor. Returns the keys written, in order."""
+    written = [stored.key for path, stored in package.files if _ensure(stored, path)]
+    if _replace(package.descriptor_file, package.content):
+        written.append(package.descriptor_file.key)
+    return written
+
+
+def package_prune(owner: str, name: str, *, keep: Sequence[str]) -> list[str]:
+    """Delete what the package's current descriptor no longer names (superseded or left by a failed upload)."""
+    prefix = package_prefix(owner, name)
+    keep_keys = {*keep, prefix + DESCRIPTOR}
+    stale = [key for key in walk(prefix) if key not in keep_keys]
+    for key in stale:
+        default_storage.delete(key)
+    return stale
+
+
+def package_purge(owner: str, name: str) -> list[str]:
+    """Delete a package: the descriptor first, so no reader finds one whose data is already gone."""
+    prefix = package_prefix(owner, name)
+    descriptor = prefix + DESCRIPTOR
+    keys = [descriptor] if _size(descriptor) is not None else []
+    keys += [key for key in walk(prefix) if key != descriptor]
+    for key in keys:
+        default_storage.delete(key)
+    return keys
+
+
+def folder_fetch(prefix: str, into: Path) -> Path:
+    """Copy a package kept in storage (a conversion run's folder) to local disk: its descriptor and data files."""
+    prefix = prefix.rstrip("/") + "/"
+    _download(prefix + DESCRIPTOR, into / DESCRIPTOR)
+    descriptor = json.loads((into / DESCRIPTOR).read_text(encoding="utf-8"))
+    for resource in descriptor.get("resources") or []:
+        path = resource.get("path") if isinstance(resource, dict) else None
+        for item in path if isinstance(path, list) else [path]:
+            if _is_local(item) and ".." not in PurePosixPath(item).parts:
+                _download(prefix + item, into / item)
+    return into
+
+
+def _download(key: str, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with default_storage.open(key, "rb") as source, target.open("wb") as out:
+            while chunk := source.read(CHUNK):
+                out.write(chunk)
+    except FileNotFoundError as error:
+        raise StoreError(f"{key} is missing from storage") from error
+
+
+def walk(prefix: str) -> Iterator[str]:
+    """Every key under a folder, depth first; nothing when the folder does not exist."""
+    try:
+        folders, files = default_storage.listdir(prefix.rstrip("/"))
+    except FileNotFoundError:
+        return
+    base = prefix.rstrip("/") + "/"
+    yield from (base + name for name in sorted(files))
+    for folder in sorted(folders):
+        yield from walk(base + folder)
+
+
+# -- the registry ---------------------------------------------------------------------------------------------------
+
+
+def registry_put(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Replace the registry with these rows: versioned CSV, stable CSV, descriptor, then old CSVs deleted.
+
+    Returns the keys written; nothing when the registry already holds exactly these rows.
+    """
+    content = registry_csv(rows)
+    sha256 = sha256_of(content)
+    versioned = StoredFile(f"{REGISTRY}packages-{sha256[:12]}.csv", len(content), sha256)
+    descriptor = json_bytes(registry_descriptor(versioned, rows))
+    written = [versioned.key] if _ensure(versioned, content) else []
+    if _replace(StoredFile(REGISTRY_CSV, len(content), sha256), content):
+        written.append(REGISTRY_CSV)
+    if _replace(StoredFile(REGISTRY_DESCRIPTOR, len(descriptor), sha256_of(descriptor)), descriptor):
+        written.append(REGISTRY_DESCRIPTOR)
+    for key in walk(REGISTRY):
+        if VERSIONED_REGISTRY_CSV.match(key) and key != versioned.key:
+            default_storage.delete(key)
+    return written
+
+
+def registry_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(REGISTRY_COLUMNS)
+    for row in sorted(rows, key=lambda item: str(item["id"])):
+        writer.writerow(["" if row.get(column) is None else row[column] for column in REGISTRY_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+def registry_descriptor(csv_file: StoredFile, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A pure function of the rows, so an unchanged registry gives the same bytes and is not written again."""
+    modified = max((str(row["modified"]) for row in rows), default=None)
+    return {
+        "name": "openspending-registry",
+        "title": "OpenSpending packages migrated from the legacy platform",
+        "description": "One row per published Fiscal Data Package; descriptor_url is where its datapackage.json is.",
+        "profile": "tabular-data-package",
+        **({"modified": modified} if modified else {}),
+        "resources": [
+            {
+                "name": "packages",
+                "path": csv_file.key.removeprefix(REGISTRY),
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "bytes": csv_file.bytes,
+                "hash": f"sha256:{csv_file.sha256}",
+                "schema": {"fields": REGISTRY_FIELDS, "primaryKey": ["id"]},
+            }
+        ],
+    }
+
+
+# -- single objects: write, replace, verify -------------------------------------------------------------------------
+
+
+def _ensure(expected: StoredFile, source: Path | bytes) -> bool:
+    """Write a content-addressed object unless it is there already with the right bytes; True when written."""
+    size = _size(expected.key)
+    if size == expected.bytes and _stored_sha256(expected.key) == expected.sha256:
+        return False
+    if size is not None:
+        default_storage.delete(expected.key)  # damaged (a failed upload): save() would pick another name
+    _save(expected.key, source)
+    _verify_or_delete(expected)
+    return True
+
+
+def _replace(expected: StoredFile, content: bytes) -> bool:
+    """Replace an object whose name stays (a descriptor) in one write, so a reader sees the old or the new one."""
+    if _matches(expected):
+        return False
+    if isinstance(default_storage, FileSystemStorage):
+        _replace_local(default_storage, expected.key, content)
+    else:
+        _save(expected.key, content)  # one PUT: S3 shows the old object until the new one is complete
+    _verify(expected)
+    return True
+
+
+def _replace_local(storage: FileSystemStorage, key: str, content: bytes) -> None:
+    target = Path(storage.path(key))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, storage.file_permissions_mode or 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _save(key: str, source: Path | bytes) -> None:
+    if isinstance(source, bytes):
+        saved = default_storage.save(key, ContentFile(source, name=PurePosixPath(key).name))
+    else:
+        with source.open("rb") as handle:
+            saved = default_storage.save(key, File(handle, name=source.name))
+    if saved != key:
+        default_storage.delete(saved)
+        raise StoreError(f"the storage saved {key} as {saved}: it must overwrite (S3: file_overwrite=True)")
+
+
+def _verify_or_delete(expected: StoredFile) -> None:
+    try:
+        _verify(expected)
+    except VerificationError:
+        default_storage.delete(expected.key)  # its name claims a hash its bytes do not have
+        raise
+
+
+def _verify(expected: StoredFile) -> None:
+    """Read the object back: its size and its sha256 must be the uploaded file's."""
+    size = _size(expected.key)
+    if size is None:
+        raise VerificationError(f"{expected.key}: missing right after the upload")
+    if size != expected.bytes:
+        raise VerificationError(f"{expected.key}: the store holds {size} bytes, {expected.bytes} were uploaded")
+    stored = _stored_sha256(expected.key)
+    if stored != expected.sha256:
+        raise VerificationError(
+            f"{expected.key}: the stored bytes differ from the uploaded file"
+            f" (sha256 {stored[:12]}... instead of {expected.sha256[:12]}...)"
+        )
+
+
+def _matches(expected: StoredFile) -> bool:
+    return _size(expected.key) == expected.bytes and _stored_sha256(expected.key) == expected.sha256
+
+
+def _size(key: str) -> int | None:
+    try:
+        return int(default_storage.size(key))
+    except FileNotFoundError:
+        return None
+
+
+def _stored_sha256(key: str) -> str:
+    digest = hashlib.sha256()
+    with default_storage.open(key, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# -- small helpers --------------------------------------------------------------------------------------------------
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

@@ -1,0 +1,153 @@
+"""Fixtures for publishing: the sample instance reviewed and converted on moto's S3 server, and S3 helpers."""
+
+import csv
+import hashlib
+import io
+import json
+from io import StringIO
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conversion import services
+from conversion.models import ConversionRun, DimensionMapping
+from datasets.models import LegacyDataset
+from tests.conversion.conftest import curator, migration_admin, proposed  # noqa: F401 (fixtures used here)
+
+PUBLIC = ["lagoon-district-expenditure", "lindenau-haushalt", "northfield-spending-2014", "wdmmg-regional-2009"]
+
+
+@pytest.fixture
+def converted(s3_storage, proposed, curator):  # noqa: F811
+    """Every sample dataset with a model reviewed and converted, its packages in the S3 bucket."""
+    for item in DimensionMapping.objects.open():
+        services.mapping_approve(mapping=item, reviewer=curator)
+    call_command("convert", "--all-approved", "--sync", stdout=StringIO())
+    assert ConversionRun.objects.succeeded().count() == 5
+    return {dataset.name: dataset for dataset in LegacyDataset.objects.all()}
+
+
+def publish(*args, sync=True):
+    out = StringIO()
+    call_command("publish", *args, *(["--sync"] if sync else []), stdout=out)
+    return out.getvalue()
+
+
+def publish_failing(*args):
+    """Output and error of a `publish` in which every publication failed."""
+    out = StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("publish", *args, "--sync", stdout=out)
+    return out.getvalue(), caught.value
+
+
+def keys(client, prefix=""):
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=client.bucket, Prefix=prefix)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def body(client, key):
+    return client.get_object(Bucket=client.bucket, Key=key)["Body"].read()
+
+
+def registry_rows(client):
+    return list(csv.DictReader(io.StringIO(body(client, "registry/packages.csv").decode())))
+
+
+def registry_ids(client):
+    return sorted(row["id"] for row in registry_rows(client))
+
+
+def stored_package(run):
+    """The descriptor and data bytes a conversion run left in storage."""
+    descriptor = json.loads(default_storage.open(f"{run.package_path}/datapackage.json").read())
+    data = default_storage.open(f"{run.package_path}/{descriptor['resources'][0]['path']}").read()
+    return descriptor, data
+
+
+def new_version(dataset):
+    """A newer successful conversion of the dataset whose data differ: the first amount is one more."""
+    run = ConversionRun.objects.filter(dataset=dataset).succeeded().first()
+    descriptor, data = stored_package(run)
+    rows = list(csv.reader(io.StringIO(data.decode())))
+    rows[1][0] = str(float(rows[1][0]) + 1)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    data = out.getvalue().encode()
+    resource = descriptor["resources"][0]
+    resource.update(bytes=len(data), hash=f"sha256:{hashlib.sha256(data).hexdigest()}")
+    prefix = f"packages/{dataset.name}/runs/{run.pk}-edited"
+    default_storage.save(f"{prefix}/{resource['path']}", ContentFile(data))
+    default_storage.save(f"{prefix}/datapackage.json", ContentFile(json.dumps(descriptor).encode()))
+    return ConversionRun.objects.create(
+        dataset=dataset, status=ConversionRun.Status.SUCCEEDED, valid=True, package_path=prefix,
+        reconciliation_status=ConversionRun.Reconciliation.MATCH, rows_written=run.rows_written,
+    )  # fmt: skip
+
+
+def storage_client():
+    """The boto3 client of the default storage (django-storages S3), the one the store's requests go through."""
+    storage: Any = default_storage
+    return storage.connection.meta.client
+
+
+class S3Requests:
+    """Every HTTP request the default storage's S3 client sends, as (method, key)."""
+
+    def __init__(self, client, bucket):
+        self.client, self.bucket, self.seen = client, bucket, []
+        client.meta.events.register("before-send.s3", self._record)
+
+    def _record(self, request, **kwargs):
+        path = unquote(urlparse(request.url).path).removeprefix(f"/{self.bucket}/")
+        self.seen.append((request.method, path))
+
+    def writes(self):
+        return [(method, key) for method, key in self.seen if method in {"PUT", "POST", "DELETE"}]
+
+    def clear(self):
+        self.seen.clear()
+
+    def close(self):
+        self.client.meta.events.unregister("before-send.s3", self._record)
+
+
+@pytest.fixture
+def s3_requests(s3_storage):
+    requests = S3Requests(storage_client(), s3_storage.bucket)
+    yield requests
+    requests.close()
+
+
+class S3Faults:
+    """Makes the default storage's PUTs of matching keys fail the way a dropped connection does."""
+
+    def __init__(self, client):
+        self.client, self.failing = client, None
+        client.meta.events.register("before-parameter-build.s3.PutObject", self._refuse)
+
+    def fail(self, matching):
+        self.failing = matching
+
+    def heal(self):
+        self.failing = None
+
+    def _refuse(self, params, **kwargs):
+        if self.failing is not None and self.failing(params["Key"]):
+            raise EndpointConnectionError(endpoint_url=f"upload of {params['Key']} (test fault)")
+
+    def close(self):
+        self.client.meta.events.unregister("before-parameter-build.s3.PutObject", self._refuse)
+
+
+@pytest.fixture
+def s3_faults(s3_storage):
+    faults = S3Faults(storage_client())
+    yield faults
+    faults.close()

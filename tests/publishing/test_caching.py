@@ -1,0 +1,117 @@
+"""HTTP caching: every document sends ETag and Last-Modified, answers If-None-Match / If-Modified-Since with a 304
+that costs one query, answers HEAD, and changes its validators when what it shows changes."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils.http import http_date
+
+from conversion.models import DatasetDecision
+from publishing.models import PublishedPackage
+from tests.publishing.site_factories import SITE_URLS, csv_bytes, make_package, when
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+
+
+@pytest.fixture
+def site():
+    """Two packages, one in a closed month (so an archive exists), and the registry objects in storage."""
+    package = make_package("berlin", "budget", published_at=when(2024, 1), modified_at=when(2024, 2))
+    make_package("leeds", "spend", published_at=when(2024, 3))
+    registry = csv_bytes([["berlin/budget"], ["leeds/spend"]], header=["id"])
+    default_storage.save("registry/packages.csv", ContentFile(registry))
+    default_storage.save("registry/datapackage.json", ContentFile(b"{}\n"))
+    return package
+
+
+def documents(package):
+    data = package.data_keys[0].rsplit("/", 1)[1]
+    return [
+        "/", "/packages/", "/packages/?country=DE", "/packages/berlin/budget/",
+        "/packages/berlin/budget/datapackage.json", f"/packages/berlin/budget/data/{data}", "/data.json",
+        "/.well-known/api-catalog", "/feeds/packages.atom",
+        "/feeds/archive/2024-01.atom", "/registry/packages.csv", "/registry/datapackage.json", "/bulk/",
+        "/bulk/2014/berlin/budget-part-1.zip",
+    ]  # fmt: skip
+
+
+def test_every_document_sends_validators_and_answers_conditional_requests_with_304(client, site):
+    for url in documents(site):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        etag, modified = response["ETag"], response["Last-Modified"]
+        assert etag.startswith('"') and modified.endswith("GMT"), url
+        assert response["Cache-Control"].startswith("public, max-age="), url
+        cached = client.get(url, headers={"if-none-match": etag})
+        assert cached.status_code == 304 and cached.content == b"", url
+        assert cached["ETag"] == etag and cached["Last-Modified"] == modified, url
+        assert client.get(url, headers={"if-modified-since": modified}).status_code == 304, url
+        assert client.get(url, headers={"if-none-match": '"stale"', "if-modified-since": modified}).status_code == 200
+        head = client.head(url)
+        assert head.status_code == 200 and head["ETag"] == etag and head.content == b"", url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/packages/?year=2014", "/data.json", "/feeds/packages.atom", "/.well-known/api-catalog", "/bulk/",
+     "/registry/packages.csv", "/feeds/archive/2024-01.atom", "/packages/berlin/budget/"],
+)  # fmt: skip
+def test_a_304_costs_one_query_and_no_rendering(client, site, url, django_assert_num_queries, monkeypatch):
+    etag = client.get(url)["ETag"]
+    monkeypatch.setattr("publishing.views.render", lambda *args, **kwargs: pytest.fail("rendered"))
+    with django_assert_num_queries(1):
+        assert client.get(url, headers={"if-none-match": etag}).status_code == 304
+
+
+def test_a_304_for_a_file_does_not_touch_storage(client, site, monkeypatch):
+    urls = [u for u in documents(site) if "/data/" in u or u.endswith(".zip")]
+    etags = {url: client.get(url)["ETag"] for url in urls}
+    monkeypatch.setattr(FileSystemStorage, "open", lambda *a, **k: pytest.fail("storage read"))
+    monkeypatch.setattr(FileSystemStorage, "exists", lambda *a, **k: pytest.fail("storage read"))
+    for url in urls:
+        assert client.get(url, headers={"if-none-match": etags[url]}).status_code == 304
+
+
+def test_last_modified_is_the_newest_change_of_a_published_package(client, site):
+    make_package("secret", "newer", public=False, modified_at=when(2030, 1))  # must not show through
+    assert client.get("/data.json")["Last-Modified"] == http_date(when(2024, 3).timestamp())
+    assert client.get("/packages/berlin/budget/")["Last-Modified"] == http_date(when(2024, 2).timestamp())
+
+
+def test_a_change_to_a_package_changes_the_validators(client, site):
+    before = {
+        url: client.get(url)["ETag"] for url in ("/data.json", "/packages/berlin/budget/", "/feeds/packages.atom")
+    }
+    PublishedPackage.objects.filter(pk=site.pk).update(modified_at=when(2024, 4), title="Berlin budget, corrected")
+    for url, etag in before.items():
+        response = client.get(url, headers={"if-none-match": etag})
+        assert response.status_code == 200, url
+        assert response["ETag"] != etag
+
+
+@pytest.mark.parametrize("hide", ["withdraw", "not public", "decision"])
+def test_hiding_a_package_changes_the_catalogue_validators_although_no_date_moves(client, site, hide):
+    etags = {url: client.get(url)["ETag"] for url in ("/", "/data.json", "/feeds/packages.atom", "/bulk/")}
+    if hide == "withdraw":
+        site.withdraw()
+    elif hide == "not public":
+        PublishedPackage.objects.filter(pk=site.pk).update(public=False)
+    else:
+        DatasetDecision.objects.create(dataset=site.dataset, decision=DatasetDecision.Choice.MIGRATE_PRIVATE)
+    for url, etag in etags.items():
+        assert client.get(url, headers={"if-none-match": etag}).status_code == 200, url
+
+
+def test_each_list_view_has_its_own_validators(client, site):
+    assert client.get("/packages/")["ETag"] != client.get("/packages/?country=DE")["ETag"]
+    assert client.get("/packages/")["ETag"] != client.get("/data.json")["ETag"]
+
+
+def test_the_cache_lifetime_is_a_setting(client, site, settings):
+    settings.PUBLIC_CACHE_SECONDS = 5
+    assert client.get("/data.json")["Cache-Control"] == "public, max-age=5"
+
+
+def test_responses_are_byte_stable_for_an_unchanged_catalogue(client, site):
+    for url in ("/data.json", "/feeds/packages.atom", "/feeds/archive/2024-01.atom", "/.well-known/api-catalog"):
+        assert client.get(url).content == client.get(url).content, url
