@@ -471,4 +471,6 @@ def sha256_of(content: bytes) -> str:
 
 
 def json_bytes(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """Canonical JSON: keys sorted, because PostgreSQL's jsonb keeps no key order, and the site serves the stored
+    descriptor from the database: sorted, the bytes it serves are the bytes in the store, hash for hash."""
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
