@@ -201,14 +201,13 @@ def run_ours(legacy: Legacy, out: Path, sample_rows: int) -> dict[str, Any]:
     from conversion.reconcile import reconcile
     from conversion.validation import ValidationResult, validate_package
 
+    validate: Callable[..., ValidationResult] = validate_package  # takes frictionless_rows once the patch is in
     stages: dict[str, float] = {}
     with _stage(stages, "build"):
         report = build_package(build_plan(legacy.sources), out)
     with _stage(stages, "validate"):
-        patched = "frictionless_rows" in inspect.signature(validate_package).parameters
-        result: ValidationResult = (
-            validate_package(out, frictionless_rows=sample_rows) if patched else validate_by_pieces(out, sample_rows)
-        )
+        patched = "frictionless_rows" in inspect.signature(validate).parameters
+        result = validate(out, frictionless_rows=sample_rows) if patched else validate_by_pieces(out, sample_rows)
     with _stage(stages, "reconcile"):
         reconciliation = reconcile(report.totals, report.totals_by_year, report.rows_written, MEASURE_NAMES,
                                    aggregates=legacy.aggregates, entries_csv=None)  # fmt: skip
@@ -286,7 +285,8 @@ def run_frictionless(legacy: Legacy, out: Path) -> dict[str, Any]:
     with _stage(stages, "validate+sum"):
         # The measures are summed while frictionless validates (on_row), the rows' cells already cast: one pass.
         sums = _Sums()
-        report = Package(str(out / "datapackage.json")).get_resource(PACKAGE).validate(on_row=sums.add)
+        package = Package.from_descriptor(str(out / "datapackage.json"))
+        report = package.get_resource(PACKAGE).validate(on_row=sums.add)
     with _stage(stages, "reconcile"):
         reconciliation = reconcile(sums.totals, sums.by_year, sums.rows, MEASURE_NAMES, aggregates=legacy.aggregates,
                                    entries_csv=None)  # fmt: skip
@@ -318,9 +318,11 @@ def _replaced_rows(sources: list[Path]) -> set[tuple[str, int]]:
 def _frictionless_steps(more: list[Any], replaced: set[tuple[str, int]]) -> list[Any]:
     """Merge the sources, drop the replaced rows, convert every cell with the legacy rules, rename to the fields.
     Renames come last, in steps of their own: stack-notes §5 (a rename with a function renames the schema only)."""
-    from frictionless import steps
+    from frictionless import steps as frictionless_steps
 
     from conversion.legacy_values import convert_value
+
+    steps: Any = frictionless_steps  # star-imported without __all__: strict mypy sees no re-export
 
     def rule(column: ColumnSpec) -> Callable[[str], str]:
         return partial(convert_value, datatype=column.datatype, default_value=column.default_value,
