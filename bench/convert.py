@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
-import inspect
 import multiprocessing
 import os
 import platform
@@ -199,15 +198,13 @@ FRICTIONLESS_SAMPLE = 10_000  # rows frictionless still reads in our validation,
 def run_ours(legacy: Legacy, out: Path, sample_rows: int) -> dict[str, Any]:
     from conversion.build import build_package
     from conversion.reconcile import reconcile
-    from conversion.validation import ValidationResult, validate_package
+    from conversion.validation import validate_package
 
-    validate: Callable[..., ValidationResult] = validate_package  # takes frictionless_rows once the patch is in
     stages: dict[str, float] = {}
     with _stage(stages, "build"):
         report = build_package(build_plan(legacy.sources), out)
     with _stage(stages, "validate"):
-        patched = "frictionless_rows" in inspect.signature(validate).parameters
-        result = validate(out, frictionless_rows=sample_rows) if patched else validate_by_pieces(out, sample_rows)
+        result = validate_package(out, frictionless_rows=sample_rows)
     with _stage(stages, "reconcile"):
         reconciliation = reconcile(report.totals, report.totals_by_year, report.rows_written, MEASURE_NAMES,
                                    aggregates=legacy.aggregates, entries_csv=None)  # fmt: skip
@@ -215,48 +212,8 @@ def run_ours(legacy: Legacy, out: Path, sample_rows: int) -> dict[str, Any]:
         "stages": stages, "rows_written": report.rows_written, "overwritten": report.overwritten,
         "totals": {name: str(total) for name, total in report.totals.items()},
         "valid": result.valid, "validation": result.summary(),
-        "validated_by": "validate_package(frictionless_rows=N)" if patched else "validation pieces + check_data",
         "reconciliation": reconciliation.summary(), "csv": str(out / "data" / f"{PACKAGE}.csv"),
     }  # fmt: skip
-
-
-def validate_by_pieces(folder: Path, sample_rows: int) -> Any:
-    """What validate_package(folder, frictionless_rows=N) does once the patch in bench/RESULTS.md is in
-    conversion/validation.py: its layers one by one, check_data on every row, frictionless on the first N rows."""
-    from frictionless import Package, system
-
-    from conversion import validation as v
-    from conversion.data_check import check_data
-
-    result = v.ValidationResult()
-    descriptor = v._read_descriptor(folder, result)
-    assert descriptor is not None, result.text()
-    v._check_schema(descriptor, result)
-    resources = v._resources(descriptor)
-    v._find_data_files(folder, resources, result)
-    v._check_model(descriptor, resources, result)
-    v._check_column_types(resources, result)
-    local = [item for item in resources if item.file is not None]
-    checked: dict[str, Any] = {}
-    for item in local:
-        assert item.file is not None
-        v._check_digest(item, result)
-        v._check_primary_key(item, result)
-        checked[item.where] = found = check_data(item.file, item.descriptor["schema"], where=item.where)
-        for problem in found.problems:
-            result.add(v.Problem.from_dict(problem))
-        for code, count in found.unlisted().items():
-            result.add_unlisted(code, count)
-    copy = v._offline_descriptor(descriptor, local, result.notes)
-    with system.use_context(trusted=False, http_session=v._offline_session()):
-        report = Package.from_descriptor(copy, basepath=str(folder)).validate(limit_rows=sample_rows)
-    for task in report.tasks:
-        result.rows[task.name] = checked[task.place].rows
-        result.notes += [f"{task.place}: {warning}" for warning in task.warnings]
-        for error in task.errors:
-            if not checked[task.place].covers(error.type, getattr(error, "field_name", None)):
-                result.add(v._frictionless_problem(error, task.place))
-    return result
 
 
 # -- frictionless: transform, validate, sum -------------------------------------------------------------------------
@@ -468,7 +425,7 @@ def _compare_at(folder: Path, rows: int, sample_rows: int) -> tuple[dict[str, An
     theirs = in_child(run_frictionless, legacy, folder / "frictionless")
     _table(rows, [("ours", ours), ("frictionless", theirs)])
     print(f"speed-up: {theirs['work'] / ours['work']:.1f}x (target 10x); "
-          f"ours validated by {ours['result']['validated_by']}, frictionless reading {sample_rows:,} rows")  # fmt: skip
+          f"ours: our data check on every row, frictionless on the first {sample_rows:,}")  # fmt: skip
     _agreement(ours["result"], theirs["result"])
     return ours, theirs
 

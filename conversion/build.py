@@ -22,7 +22,6 @@ import io
 import json
 import os
 import re
-import struct
 import tempfile
 from array import array
 from bisect import bisect_right
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from conversion.descriptor import descriptor, type_of
+from conversion.key_files import KeyFiles, batch_keys, parts_for
 from conversion.legacy_values import (
     ValueProblem,
     convert_value,
@@ -57,12 +57,7 @@ BATCH = 10_000  # rows converted, written and upserted together
 WHOLE_ROW = "<row>"  # RowProblem.field of a row the CSV parser could not read
 WHOLE_FILE = "<file>"  # ... of a file that could not be used at all
 ENCODINGS = ("utf-8-sig", "cp1252")
-SHORT_KEY = 64  # longer legacy keys are stored as their sha1
 CACHE_SIZE = 16_384  # converted values kept per identifier or date column
-# The legacy keys are spread over files, one per KEY_PART_BYTES of input (at most KEY_PARTS), each checked in memory.
-KEY_PARTS = 256
-KEY_PART_BYTES = 4 << 20
-KEY_BUFFER = 100_000  # keys held in memory before they go to their files
 _CHUNK = 1 << 20
 # A comma not followed by a group of three digits is a decimal comma the legacy loader misread as a thousands one.
 _DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:[,.]|$))")
@@ -157,8 +152,7 @@ class _Build:
         key_slots = [slot for slot, column in enumerate(self.columns) if column.legacy_key]
         self.output = _Output(self.scratch, [column.field for column in self.columns], track=bool(key_slots))
         self.tally = _Tally(self.columns)
-        parts = min(KEY_PARTS, 1 + size // KEY_PART_BYTES)
-        self.keys = _KeyStore(self.scratch, key_slots, parts) if key_slots else None
+        self.keys = _KeyStore(self.scratch, key_slots, parts_for(size)) if key_slots else None
 
     def _source_cells(self, found: _Input) -> list[_Cell]:
         positions = _positions(found.header)
@@ -705,19 +699,17 @@ def _problem(report: BuildReport, problem: RowProblem) -> None:
 
 def _csv_lines(columns: list[Column]) -> list[str]:
     """CSV lines, a cell quoted only when it holds `,`, `"` or a line break. Not csv.writer: with lineterminator
-    "\\n" it leaves a lone carriage return unquoted, which readers take for a line end; and checking a whole batch at
-    once is faster than its scan of every cell."""
-    lines = list(map(",".join, zip(*columns, strict=True)))
-    text = "".join(lines)
-    if len(columns) > 1 and text.count(",") == (len(columns) - 1) * len(lines) and not _special(text):
-        return lines
-    return [_csv_line(line, row, len(columns)) for line, row in zip(lines, zip(*columns, strict=True), strict=True)]
+    "\\n" it leaves a lone carriage return unquoted, which readers take for a line end; and deciding per column, most
+    of which need no quotes at all, is twice as fast as its scan of every cell."""
+    lines = list(map(",".join, zip(*map(_quoted_column, columns), strict=True)))
+    return [line or '""' for line in lines] if len(columns) == 1 else lines  # a lone empty cell is no blank line
 
 
-def _csv_line(line: str, row: tuple[str, ...], width: int) -> str:
-    if line and line.count(",") == width - 1 and not _special(line):
-        return line
-    return ",".join(map(_quoted, row)) or '""'  # a lone empty cell must not read as a blank line
+def _quoted_column(values: Column) -> Column:
+    text = "".join(values)
+    if "," not in text and not _special(text):
+        return values
+    return [_quoted(value) for value in values]
 
 
 def _special(text: str) -> bool:
@@ -781,53 +773,24 @@ class _Output:
 
 
 class _KeyStore:
-    """Finds the rows that a later row with the same legacy key replaced, with flat memory whatever the key order:
-    keys go to `parts` files by hash as the rows come, so each file holds a slice of the keys in row order; at the
-    end each file is checked for repeats on its own. (A SQLite table does this too, but slows down to a
-    few µs per row once its B-tree outgrows the page cache and keys come in random order.)"""
+    """Finds the rows that a later row with the same legacy key replaced, with flat memory whatever the key order
+    (see conversion.key_files)."""
 
     def __init__(self, folder: Path, slots: list[int], parts: int) -> None:
         self.folder, self.slots = folder, slots
-        self.keys: list[list[str]] = [[] for _ in range(parts)]
-        self.rownums = [array("q") for _ in range(parts)]
-        self.held = 0
-        self.files: dict[int, BinaryIO] = {}
+        self.files = KeyFiles(folder, parts)
         self.runs: list[Path] = []  # per part with repeats: its (replaced, replaced by) row numbers, in order
 
     def add(self, columns: list[Column], first: int) -> None:
-        keys, rownums, parts = self.keys, self.rownums, len(self.keys)
-        for rownum, key in enumerate(_keys([columns[slot] for slot in self.slots]), first):
-            part = hash(key) % parts  # str hashes vary between processes, but not within this build
-            keys[part].append(key)
-            rownums[part].append(rownum)
-        self.held += len(columns[0])
-        if self.held >= KEY_BUFFER:
-            self._spill()
-
-    def _spill(self) -> None:
-        # Per part: a header (bytes of keys, number of keys), the keys joined by NUL (no key holds one), the rows.
-        for part, keys in enumerate(self.keys):
-            if keys:
-                if part not in self.files:
-                    self.files[part] = open(self.folder / f"keys-{part}.bin", "wb")  # noqa: SIM115 - closed in close()
-                joined = "\x00".join(keys).encode()
-                self.files[part].write(struct.pack("<qq", len(joined), len(keys)) + joined)
-                self.rownums[part].tofile(self.files[part])
-                keys.clear()
-                del self.rownums[part][:]
-        self.held = 0
+        keys = batch_keys([columns[slot] for slot in self.slots])
+        self.files.add(keys, range(first, first + len(keys)))
 
     def close(self) -> int:
         """Check every part; how many rows were replaced."""
-        self._spill()
-        for handle in self.files.values():
-            handle.close()
-        return sum(self._check(part) for part in sorted(self.files))
+        self.files.close()
+        return sum(self._replaced(part, keys, rownums) for part, keys, rownums in self.files.repeated())
 
-    def _check(self, part: int) -> int:
-        keys, rownums = _read_part(self.folder / f"keys-{part}.bin")
-        if len(dict.fromkeys(keys)) == len(keys):
-            return 0  # no key twice: the usual case, found in C
+    def _replaced(self, part: int, keys: list[str], rownums: array[int]) -> int:
         counts = Counter(keys)
         twice = {key for key, count in counts.items() if count > 1}
         last: dict[str, int] = {}
@@ -847,45 +810,11 @@ class _KeyStore:
         return heapq.merge(*(_pairs(path) for path in self.runs))
 
 
-def _read_part(path: Path) -> tuple[list[str], array[int]]:
-    """A part's keys and row numbers, in row order."""
-    keys: list[str] = []
-    rownums = array("q")
-    with open(path, "rb") as handle:
-        while header := handle.read(16):
-            size, count = struct.unpack("<qq", header)
-            keys += handle.read(size).decode().split("\x00")
-            rownums.fromfile(handle, count)
-    return keys, rownums
-
-
 def _pairs(path: Path) -> Iterator[tuple[int, int]]:
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 16):
             numbers = array("q", chunk)
             yield from zip(numbers[::2], numbers[1::2], strict=True)
-
-
-def _keys(columns: list[Column]) -> list[str]:
-    """The keys of a batch: `_key` of each row, worked out for the whole batch at once when all are short."""
-    joined = list(map("\x1f".join, zip(*columns, strict=True))) if len(columns) > 1 else columns[0]
-    text = "".join(joined)
-    if (
-        max(map(len, joined)) <= SHORT_KEY
-        and "\x00" not in text
-        and text.count("\x1f") == (len(columns) - 1) * len(joined)
-    ):
-        return list(map("=".__add__, joined))
-    return list(map(_key, zip(*columns, strict=True)))
-
-
-def _key(values: tuple[str, ...]) -> str:
-    """Equal key values give equal keys, different ones different keys (the legacy loader hashed them with the
-    dataset name, a constant here). Short keys are the values themselves, the others their sha1."""
-    text = "\x1f".join(values)
-    if len(text) <= SHORT_KEY and "\x00" not in text and text.count("\x1f") == len(values) - 1:
-        return "=" + text
-    return "#" + hashlib.sha1(repr(values).encode()).hexdigest()
 
 
 def _cut(

@@ -9,6 +9,9 @@ which. The rules are frictionless 5's (a number is what `Decimal` reads after st
 reads), so both report the same cells; what it does not check (other types, formats and constraints) it says in
 `notes` and `covers`, and frictionless on a sample of rows does the rest.
 
+Given the table's primary key, the same pass also looks for a key value that occurs twice, with flat memory (key
+files on disk, conversion.key_files); it only says whether one does: the validation then lists them, with examples.
+
 Problems are `conversion.validation.Problem.from_dict` dicts, rows numbered as frictionless does (the header is row
 1); the first few are kept, the counts are exact.
 """
@@ -17,16 +20,19 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DataCheck", "check_data"]
+from conversion.key_files import KeyFiles, batch_keys, parts_for
+
+__all__ = ["DataCheck", "check_data", "key_value"]
 
 BATCH = 10_000
 MAX_PROBLEMS = 100  # kept in the result; the counts stay complete
@@ -41,6 +47,7 @@ DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 _PLAIN = {"number": r"-?\d+(?:\.\d+)?", "integer": r"-?\d+"}
 _NOT_BARE = re.compile(r"((^[^-\d]*)|(\D*$))")  # frictionless' pattern for bareNumber: false
 _TYPES = frozenset({"string", "number", "integer", "date", "boolean", "any"})
+_CANONICAL_NUMBERS = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?(?:\n-?(?:0|[1-9]\d*)(?:\.\d*[1-9])?)*+", re.ASCII)
 _TRUE = ("true", "True", "TRUE", "1")
 _FALSE = ("false", "False", "FALSE", "0")
 
@@ -57,6 +64,7 @@ class DataCheck:
     notes: list[str] = field(default_factory=list)  # what was not checked
     checked_types: set[str] = field(default_factory=set)  # fields whose type every row had checked
     checked_constraints: set[str] = field(default_factory=set)  # ... whose constraints (required only) too
+    duplicate_keys: bool | None = None  # whether a primary key value occurs twice; None when not looked for
 
     @property
     def valid(self) -> bool:
@@ -66,6 +74,8 @@ class DataCheck:
         """Whether frictionless' error `code` on `field_name` is one this check looked for on every row."""
         if code in ROW_CODES or code in HEADER_CODES:
             return True
+        if code in ("encoding-error", "source-error"):
+            return code in self.counts  # this check stopped reading at the same bytes
         if code == "type-error":
             return field_name in self.checked_types
         return code == "constraint-error" and field_name in self.checked_constraints
@@ -112,8 +122,10 @@ def check_data(
     where: str | None = None,
     encoding: str = "utf-8-sig",
     delimiter: str = ",",
+    primary_key: Sequence[str] = (),
 ) -> DataCheck:
-    """Check every row of `csv_path` against the table schema `schema` (its `fields`, `missingValues`)."""
+    """Check every row of `csv_path` against the table schema `schema` (its `fields`, `missingValues`); with
+    `primary_key`, also whether a key value occurs twice (`DataCheck.duplicate_keys`)."""
     check = DataCheck(where or csv_path.name)
     fields = [item for item in schema.get("fields") or [] if isinstance(item, Mapping)]
     missing = tuple(str(value) for value in schema.get("missingValues", [""]))
@@ -128,7 +140,15 @@ def check_data(
             names = [rule.name for rule in rules]
             _check_header(header, names, check)
             active = [rule for rule in rules[: len(header)] if rule.active]
-            _Rows(check, active, names, len(header), missing).run(reader)
+            rows = _Rows(check, active, names, len(header), missing)
+            key = _key_columns(primary_key, header, fields)
+            if key is None:
+                rows.run(reader)
+            else:
+                with tempfile.TemporaryDirectory(prefix="primary-key-") as folder:
+                    rows.keys = _Keys(key, KeyFiles(Path(folder), parts_for(csv_path.stat().st_size)))
+                    rows.run(reader)
+                    check.duplicate_keys = rows.keys.repeated()
     except UnicodeDecodeError as error:
         # Rows are read a batch at a time: the bad bytes are in the batch after the rows counted so far.
         message = f"not {encoding.removesuffix('-sig')} ({error.reason}) in row {check.rows + 1} or a later one"
@@ -232,6 +252,54 @@ def _date_cell(fmt: str) -> Cell:
     return read
 
 
+# -- primary key ----------------------------------------------------------------------------------------------------
+
+
+def key_value(value: str, kind: str) -> str:
+    """A key cell as the table reads it, so "07" and "7" are one integer key, as in frictionless."""
+    value = value.strip()
+    if kind in ("number", "integer") and value:
+        try:
+            return f"{Decimal(value).normalize():f}"  # "2E+3" would read badly in a message
+        except InvalidOperation:
+            return value  # a type error, reported as such
+    return value
+
+
+def _key_columns(
+    primary_key: Sequence[str], header: list[str], fields: list[Mapping[str, Any]]
+) -> list[tuple[int, str]] | None:
+    """(position in the header, type) of each key field; None when there is no key or the header lacks one."""
+    types = {str(item.get("name", "")): str(item.get("type") or "string") for item in fields}
+    if not primary_key or any(name not in header or name not in types for name in primary_key):
+        return None
+    return [(header.index(name), types[name]) for name in primary_key]
+
+
+class _Keys:
+    def __init__(self, columns: list[tuple[int, str]], files: KeyFiles) -> None:
+        self.columns, self.files = columns, files
+
+    def add(self, rows: list[list[str]], numbers: Sequence[int]) -> None:
+        values = [_key_column(list(map(itemgetter(position), rows)), kind) for position, kind in self.columns]
+        self.files.add(batch_keys(values), numbers)
+
+    def repeated(self) -> bool:
+        self.files.close()
+        return next(self.files.repeated(), None) is not None
+
+
+def _key_column(values: list[str], kind: str) -> list[str]:
+    """`key_value` of each cell, for a whole column at once when its cells are already as the table reads them."""
+    stripped = list(map(str.strip, values))
+    if kind not in ("number", "integer"):
+        return stripped
+    text = "\n".join(stripped)
+    if text.count("\n") == len(stripped) - 1 and _CANONICAL_NUMBERS.fullmatch(text):
+        return stripped
+    return [key_value(value, kind) for value in stripped]
+
+
 # -- header and rows ------------------------------------------------------------------------------------------------
 
 
@@ -264,6 +332,7 @@ class _Rows:
         self.missing = frozenset(missing)
         self.filler = missing[0] if missing else ""  # what a cell a short row lacks counts as
         self.known: dict[str, set[str]] = {rule.name: set() for rule in rules if rule.few}
+        self.keys: _Keys | None = None
 
     def run(self, reader: Iterator[list[str]]) -> None:
         number = 2
@@ -277,6 +346,8 @@ class _Rows:
                 rows, numbers = self._drop_blank(rows, numbers)
             for rule in self.rules:
                 self._column(rule, list(map(itemgetter(rule.position), rows)), numbers)
+            if self.keys is not None and rows:
+                self.keys.add(rows, numbers)
 
     def _even_out(self, rows: list[list[str]], numbers: Sequence[int]) -> tuple[list[list[str]], list[int]]:
         """Blank rows reported and left out, short rows padded, long ones reported, the way frictionless does."""

@@ -113,7 +113,7 @@ def _convert(run: ConversionRun) -> None:
         out = workdir / "package"
         report = build_package(plan, out)
         run.append_log(f"built from {report.built_from}: {report.rows_written} rows written")
-        validation = validate_package(out)
+        validation = validate_package(out, frictionless_rows=settings.CONVERSION_FRICTIONLESS_ROWS or None)
         run.append_log("valid" if validation.valid else f"invalid: {validation.total} problem(s)")
         result = reconcile(
             report.totals, report.totals_by_year, report.rows_written, _measure_names(plan.columns),

@@ -106,6 +106,18 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Rendered public documents, keyed by their ETag (publishing/caching.py): bodies never go stale, they age out.
+# Per process; each gunicorn worker fills its own on first use.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    "documents": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "documents",
+        "OPTIONS": {"MAX_ENTRIES": env_int("DOCUMENT_CACHE_ENTRIES", 2000)},
+    },
+}
+DOCUMENT_CACHE_MAX_BYTES = env_int("DOCUMENT_CACHE_MAX_BYTES", 32 * 1024 * 1024)
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
@@ -161,6 +173,8 @@ CONVERSION_STALE_AFTER = env_int("CONVERSION_STALE_AFTER", 6 * 3600)  # queued w
 CONVERSION_HEARTBEAT_SECONDS = float(os.environ.get("CONVERSION_HEARTBEAT_SECONDS", "10"))
 CONVERSION_HEARTBEAT_TIMEOUT = float(os.environ.get("CONVERSION_HEARTBEAT_TIMEOUT", "120"))
 CONVERSION_JOB_TIMEOUT = env_int("CONVERSION_JOB_TIMEOUT", 6 * 3600)
+# Rows of each package frictionless reads in a conversion's validation (0: all); our own data check reads every row.
+CONVERSION_FRICTIONLESS_ROWS = env_int("CONVERSION_FRICTIONLESS_ROWS", 10_000)
 
 # The legacy platform and what we fetch from it.
 LEGACY_ALLOW_PRIVATE_ADDRESSES = env_bool("LEGACY_ALLOW_PRIVATE_ADDRESSES")

@@ -7,7 +7,8 @@ writes that keeps the store consistent when a run stops half way).
 
 Privacy: only datasets that `models.may_be_public` allows get a publication run; the job checks again when it starts
 and once more after uploading, because a migration admin may decide while it runs. `privacy_enforce` withdraws the
-packages of datasets that may not be public any more; the `publish` command calls it every time.
+packages of datasets that may not be public any more; the `publish` command calls it every time, and
+`publishing.signals` asks for a withdrawal the moment a decision or a re-import hides a published dataset.
 
 Two runs on one package (a publication and a withdrawal) must not interleave: on PostgreSQL each holds an advisory
 lock on the package while it works, and registry rebuilds hold one on the registry (always package first, then
@@ -104,6 +105,18 @@ def privacy_enforce(*, user: Any = None, sync: bool = False) -> list[Publication
         reason = public_refusal(dataset, getattr(dataset, "decision", None))
         runs.append(package_withdraw(package=package, user=user, reason=f"may not be public: {reason}", sync=sync))
     return runs
+
+
+def hidden_package_withdraw(dataset_id: int) -> PublicationRun | None:
+    """Withdraw the dataset's package if it is in the store and the dataset may not be public any more; the run,
+    or None when there is nothing to withdraw (or a withdrawal is already under way, which is returned)."""
+    package = PublishedPackage.objects.filter(dataset_id=dataset_id, purged_at=None).select_related("dataset").first()
+    if package is None or package.dataset is None:
+        return None
+    refusal = public_refusal(package.dataset, DatasetDecision.objects.filter(dataset_id=dataset_id).first())
+    if not refusal:
+        return None
+    return package_withdraw(package=package, reason=f"may not be public: {refusal}")
 
 
 def ready_datasets() -> list[LegacyDataset]:

@@ -43,19 +43,24 @@ BULK_PART = re.compile(r"(?P<name>.+)-part-(?P<part>[1-9][0-9]*)\.zip")
 
 
 def _catalog_document(
-    request: HttpRequest, kind: str, render_with: Callable[[Stamp], HttpResponseBase], *settings: object
+    request: HttpRequest,
+    kind: str,
+    render_with: Callable[[Stamp], HttpResponseBase],
+    *settings: object,
+    cache: bool = True,
 ) -> HttpResponseBase:
-    """A document that depends on the whole catalogue, on its own URL (query string included) and on `settings`."""
+    """A document that depends on the whole catalogue, on its own URL (query string included) and on `settings`;
+    `cache=False` for one that also depends on files in storage (see caching.conditional)."""
     stamp = catalog_stamp()
     validators = stamp.validators(kind, request.get_full_path(), *settings)
-    return conditional(request, validators, lambda: render_with(stamp))
+    return conditional(request, validators, lambda: render_with(stamp), cache=cache)
 
 
-def _published(owner: str, dataset: str, *, descriptor: bool = False) -> PublishedPackage:
-    """The package if it is published, with its run (the page shows its reconciliation) but not the run's log."""
+def _published(owner: str, dataset: str) -> PublishedPackage:
+    """The package if it is published, with its run (the page shows its reconciliation) but not the run's log. The
+    descriptor is loaded only when used: a cached page or descriptor needs just the validators."""
     packages = PublishedPackage.objects.published().filter(owner=owner, name=dataset).select_related("run")
-    packages = packages.defer("run__log", "run__report", "run__validation")
-    package = (packages if descriptor else packages.defer("descriptor")).first()
+    package = packages.defer("descriptor", "run__log", "run__report", "run__validation").first()
     if package is None:
         raise Http404("No such package")
     return package
@@ -93,11 +98,9 @@ def _packages_page(request: HttpRequest, stamp: Stamp) -> HttpResponse:
 
 @require_safe
 def package(request: HttpRequest, owner: str, dataset: str) -> HttpResponseBase:
-    found = _published(owner, dataset, descriptor=True)
-    context = {"package": found, "summary": summary(found)}
-    return conditional(
-        request, _package_validators(found, "page"), lambda: render(request, "publishing/package.html", context)
-    )
+    found = _published(owner, dataset)
+    build = lambda: render(request, "publishing/package.html", {"package": found, "summary": summary(found)})  # noqa: E731
+    return conditional(request, _package_validators(found, "page"), build, cache=True)
 
 
 @require_safe
@@ -116,12 +119,12 @@ def legacy_redirect(request: HttpRequest, legacy_name: str, rest: str = "") -> H
 def descriptor(request: HttpRequest, owner: str, dataset: str) -> HttpResponseBase:
     """The published descriptor from the database, in the store's serialisation, so the bytes (and their sha256) are
     the stored object's without a storage read; its relative resource paths resolve to the data downloads."""
-    found = _published(owner, dataset, descriptor=True)
+    found = _published(owner, dataset)
 
     def build() -> HttpResponse:
         return HttpResponse(json_bytes(found.descriptor), content_type="application/json")
 
-    return conditional(request, _package_validators(found, "descriptor"), build)
+    return conditional(request, _package_validators(found, "descriptor"), build, cache=True)
 
 
 @require_safe
@@ -155,14 +158,15 @@ def _stream(request: HttpRequest, key: str, content_type: str, *, download: str 
 
 @require_safe
 def registry_descriptor(request: HttpRequest) -> HttpResponseBase:
-    return _catalog_document(request, "registry", lambda _: _stream(request, REGISTRY_DESCRIPTOR, "application/json"))
+    stream = lambda _: _stream(request, REGISTRY_DESCRIPTOR, "application/json")  # noqa: E731
+    return _catalog_document(request, "registry", stream, cache=False)
 
 
 @require_safe
 def registry_csv(request: HttpRequest, version: str = "") -> HttpResponseBase:
     """`packages.csv`, or the versioned `packages-<sha12>.csv` that the registry's datapackage.json names."""
     key = f"registry/packages-{version}.csv" if version else REGISTRY_CSV
-    return _catalog_document(request, "registry", lambda _: _registry_rows(key))
+    return _catalog_document(request, "registry", lambda _: _registry_rows(key), cache=False)
 
 
 def _registry_rows(key: str) -> HttpResponse:
@@ -239,7 +243,7 @@ def feed_archive(request: HttpRequest, month: str) -> HttpResponseBase:
         raise Http404("No archive for that month")
     validators = Validators(etag=state.etag, last_modified=state.last_modified)
     build = lambda: HttpResponse(feeds.archive_document(state), content_type=feeds.CONTENT_TYPE)  # noqa: E731
-    return conditional(request, validators, build)
+    return conditional(request, validators, build, cache=True)
 
 
 # -- bulk files -------------------------------------------------------------------------------------------------------
@@ -248,7 +252,7 @@ def feed_archive(request: HttpRequest, month: str) -> HttpResponseBase:
 @require_safe
 def bulk_index(request: HttpRequest) -> HttpResponseBase:
     limits = (bulk.max_zipped(), bulk.max_unzipped())
-    return _catalog_document(request, "bulk", lambda stamp: _bulk_page(request, stamp), *limits)
+    return _catalog_document(request, "bulk", lambda stamp: _bulk_page(request, stamp), *limits, cache=False)
 
 
 def _bulk_page(request: HttpRequest, stamp: Stamp) -> HttpResponse:

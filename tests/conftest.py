@@ -42,6 +42,16 @@ def _storage_in_tmp(settings, tmp_path: Path) -> None:
     settings.LEGACY_ALLOW_PRIVATE_ADDRESSES = True
 
 
+@pytest.fixture(autouse=True)
+def _empty_caches() -> Iterator[None]:
+    """Rendered documents are cached per process by their ETag; a test starts from none, as a fresh worker does."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on loopback, reached over real HTTP by boto3 and django-storages."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conversion import build
+from conversion import build, key_files
 from conversion.build import WHOLE_FILE, WHOLE_ROW, build_package
 from conversion.legacy_values import ValueProblem, convert_value
 from conversion.package_spec import BuildPlan, BuildReport, ColumnSpec, PackageMeta, SourceFile
@@ -310,8 +310,8 @@ def test_batch_and_key_file_sizes_do_not_change_the_result(tmp_path, monkeypatch
     build_plan = plan(tmp_path, first, second, third)
     expected = build_package(build_plan, tmp_path / "one")
     monkeypatch.setattr(build, "BATCH", 2)
-    monkeypatch.setattr(build, "KEY_BUFFER", 3)
-    monkeypatch.setattr(build, "KEY_PART_BYTES", 16)  # about ten key files
+    monkeypatch.setattr(key_files, "KEY_BUFFER", 3)
+    monkeypatch.setattr(key_files, "KEY_PART_BYTES", 16)  # about ten key files
     report = build_package(build_plan, tmp_path / "two")
     assert report == expected
     assert (report.rows_read, report.rows_rejected, report.overwritten, report.rows_written) == (11, 3, 3, 5)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from frictionless import Resource, Schema, validate
 
-from conversion import data_check
+from conversion import data_check, key_files
 from conversion.data_check import MAX_PROBLEMS_PER_FIELD, DataCheck, check_data
 from conversion.validation import Problem
 
@@ -246,3 +246,45 @@ def test_finds_the_same_cells_as_frictionless(tmp_path, monkeypatch):
     ]
     assert sorted(found(ours), key=str) == sorted(theirs, key=str)
     assert ours.rows == report.tasks[0].stats["rows"]
+
+
+# -- primary key ----------------------------------------------------------------------------------------------------
+
+KEYED = [column("year", "integer"), column("code", "string"), NUMBER]
+
+
+def keyed(folder: Path, rows: list[list[str]], key: list[str]) -> DataCheck:
+    path = write(folder, ["year", "code", "amount"], rows)
+    return check_data(path, {"fields": KEYED}, primary_key=key)
+
+
+def test_a_unique_primary_key_is_told_apart_from_one_not_looked_for(tmp_path: Path) -> None:
+    rows = [["2013", "a", "1"], ["2013", "b", "2"], ["2014", "a", "3"]]
+
+    assert keyed(tmp_path, rows, ["year", "code"]).duplicate_keys is False
+    assert keyed(tmp_path, rows, []).duplicate_keys is None
+    assert keyed(tmp_path, rows, ["year", "nothing"]).duplicate_keys is None  # the validation reports that one
+    assert keyed(tmp_path, rows, ["year"]).duplicate_keys is True
+
+
+def test_keys_compare_as_the_table_reads_them(tmp_path: Path) -> None:
+    """ "07" and "7" are one integer, " a" and "a" one string after frictionless strips; "7" and "7.0" too."""
+    assert keyed(tmp_path, [["2013", "a", "1"], ["02013", "a", "2"]], ["year", "code"]).duplicate_keys is True
+    assert keyed(tmp_path, [["2013", " a", "1"], ["2013", "a", "2"]], ["year", "code"]).duplicate_keys is True
+    assert keyed(tmp_path, [["1", "a", "7"], ["2", "b", "7.0"]], ["amount"]).duplicate_keys is True
+    assert keyed(tmp_path, [["1", "a", "7"], ["2", "b", "-7"]], ["amount"]).duplicate_keys is False
+    assert keyed(tmp_path, [["2013", "a,b", "1"], ["2013", "a", "2"]], ["year", "code"]).duplicate_keys is False
+
+
+def test_a_repeat_is_found_across_batches_and_key_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_check, "BATCH", 7)
+    monkeypatch.setattr(key_files, "KEY_BUFFER", 5)
+    monkeypatch.setattr(key_files, "KEY_PART_BYTES", 64)  # many part files
+    rows = [[str(2000 + n), f"code-{n}", str(n)] for n in range(300)]
+
+    assert keyed(tmp_path, rows, ["year", "code"]).duplicate_keys is False
+    long_code = "x" * 100  # stored as its sha1
+    rows += [["2299", "code-299", "1"], ["1", long_code, "1"], ["1", long_code, "2"]]
+    assert keyed(tmp_path, rows[:-2], ["year", "code"]).duplicate_keys is True
+    assert keyed(tmp_path, rows[300:301] + rows[-2:-1], ["year", "code"]).duplicate_keys is False
+    assert keyed(tmp_path, rows[-2:], ["year", "code"]).duplicate_keys is True

@@ -87,3 +87,13 @@ def test_exit_status_from_the_shell(tmp_path: Path) -> None:
     assert bad.stderr.strip() == "CommandError: invalid: 1 problem (schema 1); 1 resource, 3 data rows read"
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.strip() == f"CommandError: {tmp_path / 'nowhere'} does not exist"
+
+
+def test_frictionless_rows_still_finds_a_bad_cell_after_the_sample(tmp_path: Path) -> None:
+    rows = [[str(n), str(2000 + n), "a", "Agency A"] for n in range(20)] + [["oops", "2100", "a", "Agency A"]]
+
+    out, error = run_failing(str(write_package(tmp_path, rows=rows)), "--frictionless-rows", "3")
+
+    assert 'data/budget.csv, row 22, field amount: "oops" is not a number' in out
+    assert "note: data/budget.csv: reached row limit: 3" in out
+    assert str(error) == "invalid: 1 problem (type-error 1); 1 resource, 21 data rows read"

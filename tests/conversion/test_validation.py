@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conversion import validation
 from conversion.validation import PackageError, Problem, ValidationResult, validate_package
 from tests.conftest import SHARED_DIR
 
@@ -444,3 +445,52 @@ def test_research_example_passes_our_schema(tmp_path: Path, no_network: None) ->
     result = validate_package(tmp_path)
 
     assert result.valid, result.text()
+
+
+# -- frictionless on a sample, our data check on every row -------------------------------------------------------------
+
+
+def test_with_frictionless_rows_every_row_is_still_checked(tmp_path: Path) -> None:
+    rows = [[str(n), str(2000 + n), "a", "Agency A"] for n in range(50)]
+    rows.append(["12,5x", "2050", "b", "Agency B"])  # row 52, far past the sample
+
+    result = validate_package(write_package(tmp_path, rows=rows), frictionless_rows=5)
+
+    problem = only(result, "type-error")
+    assert (problem.row, problem.field) == (52, "amount")
+    assert result.rows == {"budget": 51}  # every row counted, not the sample
+    assert any("reached row limit: 5" in note for note in result.notes), result.notes
+
+
+def test_a_bad_cell_inside_the_frictionless_sample_is_reported_once(tmp_path: Path) -> None:
+    rows = [["12,5x", "2013", "c", "Agency C"], *ROWS[:2], ["7", "2014"]]  # a bad number and a short row
+
+    for limit in (None, 100):
+        result = validate_package(write_package(tmp_path / str(limit), rows=rows), frictionless_rows=limit)
+
+        assert result.counts == {"type-error": 1, "missing-cell": 2}, (limit, result.text())
+        assert only(result, "type-error").row == 2
+
+
+def test_unique_keys_are_found_without_listing_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data check proves the key unique; the slower pass that lists repeated keys is not run."""
+
+    def refuse(*args: Any) -> Any:
+        raise AssertionError("the duplicate listing ran for a unique key")
+
+    monkeypatch.setattr(validation, "_duplicates", refuse)
+    rows = [[str(n), str(2000 + n), "a", "Agency A"] for n in range(200)]
+
+    assert validate_package(write_package(tmp_path, rows=rows), frictionless_rows=10).valid
+
+
+def test_a_package_in_another_csv_dialect_is_read_whole_by_frictionless(tmp_path: Path) -> None:
+    def quoted(descriptor: dict[str, Any]) -> None:
+        descriptor["resources"][0]["dialect"] = {"quoteChar": "'"}
+
+    rows = [[str(n), str(2000 + n), "a", "Agency A"] for n in range(30)] + [["x", "2100", "a", "A"]]
+
+    result = validate_package(write_package(tmp_path, rows=rows, edit=quoted), frictionless_rows=5)
+
+    assert only(result, "type-error").row == 32
+    assert not any("row limit" in note for note in result.notes)

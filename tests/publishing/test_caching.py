@@ -115,3 +115,39 @@ def test_the_cache_lifetime_is_a_setting(client, site, settings):
 def test_responses_are_byte_stable_for_an_unchanged_catalogue(client, site):
     for url in ("/data.json", "/feeds/packages.atom", "/feeds/archive/2024-01.atom", "/.well-known/api-catalog"):
         assert client.get(url).content == client.get(url).content, url
+
+
+@pytest.mark.parametrize("url", ["/", "/packages/?year=2014", "/data.json", "/feeds/packages.atom",
+                                 "/feeds/archive/2024-01.atom", "/packages/berlin/budget/",
+                                 "/packages/berlin/budget/datapackage.json"])  # fmt: skip
+def test_a_document_is_rendered_once_per_state_of_what_it_shows(
+    client, site, url, django_assert_num_queries, monkeypatch
+):
+    first = client.get(url)
+    monkeypatch.setattr("publishing.views.render", lambda *args, **kwargs: pytest.fail("rendered again"))
+    monkeypatch.setattr("publishing.discovery.data_json", lambda *args, **kwargs: pytest.fail("rendered again"))
+    monkeypatch.setattr("publishing.feeds.subscription_document", lambda *a, **k: pytest.fail("rendered again"))
+    monkeypatch.setattr("publishing.feeds.archive_document", lambda *a, **k: pytest.fail("rendered again"))
+    monkeypatch.setattr("publishing.views.json_bytes", lambda *a, **k: pytest.fail("rendered again"))
+    with django_assert_num_queries(1):
+        again = client.get(url)
+    assert again.status_code == 200 and again.content == first.content, url
+    assert (again["ETag"], again["Content-Type"]) == (first["ETag"], first["Content-Type"])
+
+
+def test_a_change_gives_a_fresh_body_not_the_cached_one(client, site):
+    old = {url: client.get(url).content for url in ("/data.json", "/packages/berlin/budget/", "/")}
+    PublishedPackage.objects.filter(pk=site.pk).update(modified_at=when(2024, 4), title="Berlin budget, corrected")
+    for url, body in old.items():
+        fresh = client.get(url).content
+        assert fresh != body and b"Berlin budget, corrected" in fresh, url
+    DatasetDecision.objects.create(dataset=site.dataset, decision=DatasetDecision.Choice.MIGRATE_PRIVATE)
+    assert client.get("/packages/berlin/budget/").status_code == 404
+    assert b"Berlin budget" not in client.get("/data.json").content
+
+
+def test_documents_read_from_storage_are_not_cached(client, site):
+    assert client.get("/registry/packages.csv").content.startswith(b"id\n")
+    default_storage.delete("registry/packages.csv")
+    default_storage.save("registry/packages.csv", ContentFile(b"id\nberlin/budget\n"))
+    assert client.get("/registry/packages.csv").content == b"id\nberlin/budget\n"
