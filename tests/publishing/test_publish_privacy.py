@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from conversion.models import DatasetDecision
 from conversion.services import dataset_decide
-from publishing import services
+from publishing import services, store
 from publishing.models import PublicationRun, PublishedPackage
 from tests.publishing.conftest import PUBLIC, keys, publish, registry_ids
 
@@ -116,7 +116,7 @@ def test_a_decision_made_while_the_files_go_up_takes_them_down_again(
     converted, s3_storage, migration_admin, monkeypatch
 ):
     dataset = converted["lindenau-haushalt"]
-    real_put = services.store.package_put
+    real_put = store.package_put
 
     def put_then_decide(package):
         written = real_put(package)
