@@ -75,7 +75,7 @@ def test_a_failed_withdrawal_keeps_the_decision_and_the_next_publish_completes_i
         raise OSError("S3 endpoint unreachable (test fault)")
 
     with monkeypatch.context() as patch:
-        patch.setattr(services.store, "package_purge", storage_down)
+        patch.setattr(store, "package_purge", storage_down)
         decide(
             published["lindenau-haushalt"], Choice.MIGRATE_PRIVATE, migration_admin, django_capture_on_commit_callbacks
         )
@@ -123,7 +123,7 @@ def test_a_decision_made_while_the_files_go_up_takes_them_down_again(
         DatasetDecision.objects.update_or_create(dataset=dataset, defaults={"decision": Choice.MIGRATE_PRIVATE})
         return written
 
-    monkeypatch.setattr(services.store, "package_put", put_then_decide)
+    monkeypatch.setattr(store, "package_put", put_then_decide)
     run = services.publication_request(dataset=dataset, sync=True)
 
     assert run.status == Status.FAILED and "may not be public any more" in run.error

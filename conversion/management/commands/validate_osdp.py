@@ -1,4 +1,7 @@
-"""python manage.py validate_osdp PATH [--json] [--frictionless-rows N]: validate a package folder or zip; exit status 1 when invalid."""
+"""python manage.py validate_osdp PATH [--json] [--frictionless-rows N]: validate a package folder or zip.
+
+Exit status 1 when invalid.
+"""
 
 from __future__ import annotations
 
