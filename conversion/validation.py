@@ -17,11 +17,8 @@ import functools
 import hashlib
 import json
 import sqlite3
-import stat
 import tempfile
-import zipfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -32,28 +29,22 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 
 from conversion.data_check import DataCheck, check_data, key_value
+from conversion.package_files import DESCRIPTOR, MAX_UNZIPPED_BYTES, PackageError, opened_package
 from conversion.vocabulary import column_type, is_known
 
-__all__ = ["DESCRIPTOR", "PackageError", "Problem", "ValidationResult", "validate_package"]
+__all__ = ["DESCRIPTOR", "MAX_UNZIPPED_BYTES", "PackageError", "Problem", "ValidationResult", "validate_package"]
 
-DESCRIPTOR = "datapackage.json"
 SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "fiscal-data-package.schema.json"
 MAX_PROBLEMS = 200  # kept in the result; the counts stay complete
 MAX_PROBLEMS_PER_CODE = 25  # so a thousand type errors cannot hide the one schema problem
 MAX_DATA_ERRORS = 1000  # frictionless stops reading a resource after this many errors
 DUPLICATE_KEYS_SHOWN = 10
 DUPLICATE_ROWS_SHOWN = 5
-MAX_UNZIPPED_BYTES = 4 * 1024**3
-MAX_ZIP_MEMBERS = 10_000
 MESSAGE_CHARS = 300
 NUMERIC = {"number", "integer"}
 LOCAL_PACKAGE_PROFILES = {"data-package", "tabular-data-package"}
 LOCAL_RESOURCE_PROFILES = {"data-resource", "tabular-data-resource"}
 BUNDLED_SCHEMAS = "https://datapackage.org/profiles/"  # frictionless ships these $schema profiles
-
-
-class PackageError(Exception):
-    """The package cannot be opened at all: a missing path, a broken or unsafe zip, no datapackage.json."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +155,7 @@ def validate_package(
 
     Every row is checked; `frictionless_rows` limits frictionless' own pass to the first rows of each resource
     when our data check read all of them (see the module's docstring)."""
-    with _opened(Path(path), max_unzipped_bytes) as folder:
+    with opened_package(Path(path), max_unzipped_bytes) as folder:
         return _validate_folder(folder, frictionless_rows)
 
 
@@ -189,89 +180,6 @@ def _validate_folder(folder: Path, frictionless_rows: int | None = None) -> Vali
                 _check_primary_key(resource, result)  # lists the repeated keys, with their rows
     _check_data(descriptor, folder, resources, result, checked, frictionless_rows)
     return result
-
-
-# Opening: folders and zips ------------------------------------------------------------------------------------------
-
-
-@contextmanager
-def _opened(path: Path, max_bytes: int) -> Iterator[Path]:
-    if not path.exists():
-        raise PackageError(f"{path} does not exist")
-    if path.is_file() and path.name == DESCRIPTOR:
-        yield path.parent
-    elif path.is_dir():
-        if not (path / DESCRIPTOR).is_file():
-            raise PackageError(f"{path} has no {DESCRIPTOR}")
-        yield path
-    elif zipfile.is_zipfile(path):
-        with tempfile.TemporaryDirectory(prefix="validate-") as temporary:
-            yield _package_root(_extract(path, Path(temporary), max_bytes), path)
-    else:
-        raise PackageError(f"{path} is neither a package folder nor a readable zip file")
-
-
-def _extract(archive: Path, target: Path, max_bytes: int) -> Path:
-    """Unzip after checking every name and the total size; a zip can name ../../x or unpack to terabytes."""
-    try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = bundle.infolist()
-            _check_members(members, max_bytes, archive.name)
-            budget = max_bytes
-            for member in members:
-                budget = _extract_member(bundle, member, target, budget, archive.name)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as error:
-        raise PackageError(f"{archive.name} is not a readable zip file: {error}") from error
-    return target
-
-
-def _check_members(members: list[zipfile.ZipInfo], max_bytes: int, name: str) -> None:
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise PackageError(f"{name} holds {len(members)} files, more than the {MAX_ZIP_MEMBERS} allowed")
-    for member in members:
-        _member_path(member, name)
-    declared = sum(member.file_size for member in members)
-    if declared > max_bytes:
-        raise PackageError(f"{name} unpacks to {declared} bytes, more than the {max_bytes} allowed")
-
-
-def _member_path(member: zipfile.ZipInfo, archive: str) -> PurePosixPath:
-    relative = PurePosixPath(member.filename.replace("\\", "/"))
-    unsafe = (
-        relative.is_absolute()
-        or ".." in relative.parts
-        or (relative.parts and ":" in relative.parts[0])  # a Windows drive, C:
-        or stat.S_ISLNK(member.external_attr >> 16)
-    )
-    if unsafe or not relative.parts:
-        raise PackageError(f"{archive} refused: unsafe path {member.filename!r} (outside the package or a link)")
-    return relative
-
-
-def _extract_member(bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, budget: int, name: str) -> int:
-    destination = target.joinpath(*_member_path(member, name).parts)
-    if member.is_dir():
-        destination.mkdir(parents=True, exist_ok=True)
-        return budget
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    with bundle.open(member) as source, destination.open("wb") as out:
-        # Count what really comes out: the sizes in the zip's directory are only claims.
-        while chunk := source.read(1024 * 1024):
-            budget -= len(chunk)
-            if budget < 0:
-                raise PackageError(f"{name} unpacks to more bytes than allowed")
-            out.write(chunk)
-    return budget
-
-
-def _package_root(folder: Path, archive: Path) -> Path:
-    """datapackage.json at the top of the zip, or inside its single top-level folder."""
-    if (folder / DESCRIPTOR).is_file():
-        return folder
-    children = [child for child in folder.iterdir() if child.name != "__MACOSX"]
-    if len(children) == 1 and (children[0] / DESCRIPTOR).is_file():
-        return children[0]
-    raise PackageError(f"{archive.name} has no {DESCRIPTOR} at its top level")
 
 
 def _read_descriptor(folder: Path, result: ValidationResult) -> dict[str, Any] | None:

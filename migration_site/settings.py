@@ -106,17 +106,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# Rendered public documents, keyed by their ETag (publishing/caching.py): bodies never go stale, they age out.
-# Per process; each gunicorn worker fills its own on first use.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
-    "documents": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "documents",
-        "OPTIONS": {"MAX_ENTRIES": env_int("DOCUMENT_CACHE_ENTRIES", 2000)},
-    },
-}
-DOCUMENT_CACHE_MAX_BYTES = env_int("DOCUMENT_CACHE_MAX_BYTES", 32 * 1024 * 1024)
+# Rendered public documents, keyed by their ETag (publishing/caching.py), per process: bytes kept at most.
+DOCUMENT_CACHE_BYTES = env_int("DOCUMENT_CACHE_BYTES", 256 * 1024 * 1024)
+# How long a web process trusts the catalogue version it read last (0: read it on every request).
+PUBLIC_VERSION_CHECK_SECONDS = float(os.environ.get("PUBLIC_VERSION_CHECK_SECONDS", "1"))
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

@@ -1,8 +1,8 @@
 """The updates feed: Atom (RFC 4287) archived by month (RFC 5005 §4).
 
-Built on Django's own `Atom1Feed` rather than feedgen: feedgen 1.0.0 drops rel/type/length from every entry link
-(lkiesow/python-feedgen#135, research stack-notes.md §6), and Django's writer lets us emit exactly the elements we
-want with no extra dependency. Every element of the head and of the entries is written here, so the output is ours.
+Written with feedgen. feedgen 1.0.0 drops rel/type/length from every entry link (lkiesow/python-feedgen#135,
+research stack-notes.md §6), so an entry extension here writes the entries' links itself, and a feed extension adds
+RFC 5005's namespace and `fh:archive`.
 
 The logical feed is a subscription document plus monthly archives, segmented by the month a package was first
 published (`published_at`), which never changes, so a package never moves from one archive to another:
@@ -19,13 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from xml.sax.xmlreader import AttributesImpl
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed, rfc3339_date
-from django.utils.xmlutils import SimplerXMLGenerator
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
 
 from publishing.caching import EPOCH, Stamp, etag_of
 from publishing.discovery import site_publisher
@@ -94,9 +94,10 @@ def subscription_document(stamp: Stamp) -> bytes:
     open_month = Month.of(stamp.latest_publication) if stamp.latest_publication else None
     previous = _newest_archive(open_month) if open_month else None
     links = [("prev-archive", archive_url(previous))] if previous else []
-    feed = PackageFeed(self_url=feed_url(), updated=stamp.last_modified, history_links=links, archive=False)
-    feed.add_packages(subscription_entries(open_month))
-    return feed.writeString("utf-8").encode()
+    return _atom(
+        self_url=feed_url(), updated=stamp.last_modified, history_links=links, archive=False,
+        packages=subscription_entries(open_month),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,11 @@ def archive_document(state: ArchiveState) -> bytes:
     if state.following:
         links.append(("next-archive", archive_url(state.following)))
     month = state.month
-    feed = PackageFeed(self_url=archive_url(month), updated=state.last_modified, history_links=links, archive=True)
     entries = PublishedPackage.objects.published().filter(published_at__gte=month.start, published_at__lt=month.end)
-    feed.add_packages(entries.order_by("-published_at", "-pk"))
-    return feed.writeString("utf-8").encode()
+    return _atom(
+        self_url=archive_url(month), updated=state.last_modified, history_links=links, archive=True,
+        packages=entries.order_by("-published_at", "-pk"),
+    )  # fmt: skip
 
 
 def _newest_archive(open_month: Month) -> Month | None:
@@ -163,74 +165,77 @@ def _newest_archive(open_month: Month) -> Month | None:
 # -- the Atom writer -------------------------------------------------------------------------------------------------
 
 
-class PackageFeed(Atom1Feed):
-    """An Atom document of packages with RFC 5005 links; every element is written here, not by Django's defaults."""
+class _History(BaseExtension):
+    """RFC 5005 at the feed level: the `fh` namespace, and `fh:archive` in an archive document."""
 
-    def __init__(self, *, self_url: str, updated: datetime, history_links: list[tuple[str, str]], archive: bool):
-        super().__init__(
-            title="Migrated OpenSpending packages",
-            link=absolute(reverse("publishing:packages")),
-            description="Fiscal Data Packages migrated from the legacy OpenSpending platform.",
-            feed_url=self_url,
-            feed_guid=feed_url(),  # one logical feed: the subscription document and its archives share the id
-            author_name=site_publisher(),
-            language="en",
-        )
-        self.updated = updated
-        self.history_links = history_links
-        self.archive = archive
+    def __init__(self) -> None:
+        self.archive = False
 
-    def add_packages(self, packages: QuerySet[PublishedPackage]) -> None:
-        for package in packages.defer("descriptor"):
-            self.add_item(
-                title=package.title or package.name, link=package_url(package), description=package.description,
-                unique_id=package_url(package), pubdate=package.published_at, updateddate=package.modified_at,
-                author_name=package.owner, package=package,
-            )  # fmt: skip
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH}
 
-    def latest_post_date(self) -> datetime:
-        # Django's default is now() for an empty feed, which would change the bytes on every request.
-        return self.updated
-
-    def root_attributes(self) -> dict[str, str]:
-        return {**super().root_attributes(), "xmlns:fh": FH}
-
-    def add_root_elements(self, handler: SimplerXMLGenerator) -> None:
-        handler.addQuickElement("title", self.feed["title"])
-        handler.addQuickElement("subtitle", self.feed["description"])
-        handler.addQuickElement("link", "", {"rel": "alternate", "type": "text/html", "href": self.feed["link"]})
-        for rel, href in [("self", self.feed["feed_url"]), *self.history_links]:
-            handler.addQuickElement("link", "", {"rel": rel, "type": "application/atom+xml", "href": href})
-        handler.addQuickElement("id", self.feed["id"])
-        handler.addQuickElement("updated", rfc3339_date(self.latest_post_date()))
-        _author(handler, self.feed["author_name"])
+    def extend_atom(self, feed: Any) -> Any:
         if self.archive:
-            handler.addQuickElement("fh:archive", "")
-
-    def add_item_elements(self, handler: SimplerXMLGenerator, item: dict[str, Any]) -> None:
-        package: PublishedPackage = item["package"]
-        handler.addQuickElement("id", item["unique_id"])
-        handler.addQuickElement("title", item["title"])
-        handler.addQuickElement("updated", rfc3339_date(item["updateddate"]))
-        handler.addQuickElement("published", rfc3339_date(item["pubdate"]))
-        _author(handler, item["author_name"])
-        handler.addQuickElement("link", "", {"rel": "alternate", "type": "text/html", "href": item["link"]})
-        for file in data_files(package):
-            attributes = {"rel": "enclosure", "type": "text/csv", "href": file.url, "title": file.name}
-            if len(package.data_keys) == 1 and package.bytes:
-                attributes["length"] = str(package.bytes)
-            handler.addQuickElement("link", "", attributes)
-        for term, facet in _categories(package):
-            scheme = absolute(reverse("publishing:packages")) + f"?{facet}="
-            handler.addQuickElement("category", "", {"term": term, "scheme": scheme, "label": f"{facet}: {term}"})
-        if item["description"]:
-            handler.addQuickElement("summary", item["description"], {"type": "text"})
+            xml_elem(f"{{{FH}}}archive", feed)
+        return feed
 
 
-def _author(handler: SimplerXMLGenerator, name: str) -> None:
-    handler.startElement("author", AttributesImpl({}))
-    handler.addQuickElement("name", name)
-    handler.endElement("author")
+class _Links(BaseEntryExtension):
+    """An entry's links with all their attributes, in place of feedgen's href-only ones (python-feedgen#135)."""
+
+    def __init__(self) -> None:
+        self.links: list[dict[str, str]] = []
+
+    def extend_atom(self, entry: Any) -> Any:
+        for written in entry.findall("link"):
+            entry.remove(written)
+        for attributes in self.links:
+            xml_elem("link", entry, **attributes)
+        return entry
+
+
+def _atom(
+    *, self_url: str, updated: datetime, history_links: list[tuple[str, str]], archive: bool,
+    packages: QuerySet[PublishedPackage],
+) -> bytes:  # fmt: skip
+    """An Atom document of packages with its RFC 5005 links; deterministic bytes for the same packages."""
+    feed = FeedGenerator()
+    feed.register_extension("history", _History, _Links, atom=True, rss=False)
+    feed.history.archive = archive
+    feed.id(feed_url())  # one logical feed: the subscription document and its archives share the id
+    feed.title("Migrated OpenSpending packages")
+    feed.subtitle("Fiscal Data Packages migrated from the legacy OpenSpending platform.")
+    feed.link(href=absolute(reverse("publishing:packages")), rel="alternate", type="text/html")
+    for rel, href in [("self", self_url), *history_links]:
+        feed.link(href=href, rel=rel, type="application/atom+xml")
+    feed.updated(updated)
+    feed.author(name=site_publisher())
+    feed.language("en")
+    for package in packages.defer("descriptor"):
+        _entry(feed.add_entry(order="append"), package)
+    return bytes(feed.atom_str(pretty=False, encoding="utf-8"))
+
+
+def _entry(entry: Any, package: PublishedPackage) -> None:
+    url = package_url(package)
+    entry.id(url)
+    entry.title(package.title or package.name)
+    entry.updated(package.modified_at)
+    entry.published(package.published_at)
+    entry.author(name=package.owner)
+    entry.link(href=url, rel="alternate")  # feedgen insists on one; _Links writes them all
+    links = [{"rel": "alternate", "type": "text/html", "href": url}]
+    for file in data_files(package):
+        attributes = {"rel": "enclosure", "type": "text/csv", "href": file.url, "title": file.name}
+        if len(package.data_keys) == 1 and package.bytes:
+            attributes["length"] = str(package.bytes)
+        links.append(attributes)
+    entry.history.links = links
+    for term, facet in _categories(package):
+        scheme = absolute(reverse("publishing:packages")) + f"?{facet}="
+        entry.category(term=term, scheme=scheme, label=f"{facet}: {term}")
+    if package.description:
+        entry.summary(package.description, type="text")
 
 
 def _categories(package: PublishedPackage) -> list[tuple[str, str]]:

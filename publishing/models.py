@@ -106,6 +106,22 @@ class PublishedPackage(models.Model):
         self.save(update_fields=["purged_at"])
 
 
+class CatalogState(models.Model):
+    """One row whose `version` database triggers raise whenever what `published()` returns may have changed: any
+    write to a published package, a decision, a dataset's `private` / `is_incomplete`, or a conversion run's review
+    (reconciliation status, acceptance), which package pages show (migration 0003).
+
+    The public site reads it on every request (one primary-key lookup) and works out the catalogue's validators only
+    when it moved: over 10,000 packages that aggregate costs 15 ms on SQLite, which would cap a worker at about 60
+    requests a second. Triggers, not signals, because queryset.update() and raw SQL send no signal.
+    """
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue version {self.version}"
+
+
 def package_page_url(owner: str, name: str) -> str:
     """The public page of `<owner>/<name>`: the `homepage` of the published descriptor, the status's package_url."""
     return f"{settings.PUBLIC_BASE_URL}/packages/{owner}/{name}/"

@@ -34,11 +34,11 @@ from django.utils import timezone
 
 from conversion import queue
 from conversion.models import ConversionRun, DatasetDecision
+from conversion.package_files import PackageError, opened_package
 from conversion.services import dataset_owner
-from conversion.validation import MAX_UNZIPPED_BYTES, PackageError, ValidationResult, validate_package
-from conversion.validation import _opened as opened_package  # the zip-safe opening validate_package itself uses
+from conversion.validation import ValidationResult, validate_package
 from datasets.models import LegacyDataset
-from publishing import store
+from publishing import bulk, store
 from publishing.models import PublicationRun, PublishedPackage, may_be_public, package_page_url, public_refusal
 
 logger = logging.getLogger(__name__)
@@ -281,7 +281,20 @@ def _publish_folder(
     package = _package_save(package, prepared, dataset=dataset, conversion=conversion, rows=rows)
     registry_refresh(run)
     _prune(run, package, previous)
+    _prebuild_bulk(run, package)
     return status
+
+
+def _prebuild_bulk(run: PublicationRun, package: PublishedPackage) -> None:
+    """Build the package's bulk zips now, so the first visitor does not wait for them. The package is out already:
+    a failure here is logged on the run and the files are built on the first request instead."""
+    try:
+        segments = bulk.package_segments(package)
+    except Exception as error:  # storage errors: the publication stands
+        run.append_log(f"bulk files not built ({type(error).__name__}: {error}); they will be built on first request")
+        logger.warning("bulk files of %s not built: %s", package.package_id, error)
+    else:
+        run.append_log(f"bulk files ready: {len(segments)} zip file(s)")
 
 
 def _package_at(owner: str, name: str, dataset: LegacyDataset | None) -> PublishedPackage | None:
@@ -438,7 +451,7 @@ def package_upload(
     """Validate a package folder or zip and publish it at `<owner>/<name>/` (name: the descriptor's, else the
     file's). No legacy dataset needed. InvalidPackage when it does not validate, PackageError when it cannot be
     opened, store.StoreError when owner or name cannot be used."""
-    with opened_package(Path(path), MAX_UNZIPPED_BYTES) as folder:
+    with opened_package(Path(path)) as folder:
         result = validate_package(folder)
         if not result.valid:
             raise InvalidPackage(result)

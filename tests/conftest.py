@@ -47,8 +47,12 @@ def _empty_caches() -> Iterator[None]:
     """Rendered documents are cached per process by their ETag; a test starts from none, as a fresh worker does."""
     from django.core.cache import caches
 
+    from publishing import caching, memory
+
     for cache in caches.all():
         cache.clear()
+    memory.documents.clear()
+    caching.forget_versions()
     yield
 
 

@@ -11,3 +11,7 @@ from migration_site.settings import *  # noqa: F403
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # One file per test process, so two test runs at once do not share (and destroy) each other's database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# Tests change the catalogue and read the site at once: every request rereads its version (tested with the
+# production default in tests/publishing/test_caching.py).
+PUBLIC_VERSION_CHECK_SECONDS = 0.0

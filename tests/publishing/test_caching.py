@@ -151,3 +151,44 @@ def test_documents_read_from_storage_are_not_cached(client, site):
     default_storage.delete("registry/packages.csv")
     default_storage.save("registry/packages.csv", ContentFile(b"id\nberlin/budget\n"))
     assert client.get("/registry/packages.csv").content == b"id\nberlin/budget\n"
+
+
+def test_a_change_without_signals_still_moves_the_catalogue(client, site, django_assert_num_queries):
+    """The catalogue version is raised by database triggers, so even a bulk update that sends no signal shows."""
+    from datasets.models import LegacyDataset
+    from publishing.models import CatalogState
+
+    before = client.get("/data.json")
+    version = CatalogState.objects.get().version
+    with django_assert_num_queries(1):  # the version; the catalogue's aggregate is already known
+        assert client.get("/data.json", headers={"if-none-match": before["ETag"]}).status_code == 304
+
+    LegacyDataset.objects.filter(pk=site.dataset_id).update(private=True)
+
+    assert CatalogState.objects.get().version > version
+    after = client.get("/data.json", headers={"if-none-match": before["ETag"]})
+    assert after.status_code == 200 and b"berlin/budget" not in after.content
+    assert b"berlin/budget" in before.content
+
+
+def test_a_process_rereads_the_catalogue_version_once_a_second(client, site, settings, monkeypatch):
+    """Production default: a cached document costs no query within the second; a change shows after it."""
+    from publishing import caching
+
+    settings.PUBLIC_VERSION_CHECK_SECONDS = 1.0
+    clock = [1000.0]
+    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    first = client.get("/data.json")
+    DatasetDecision.objects.create(dataset=site.dataset, decision=DatasetDecision.Choice.MIGRATE_PRIVATE)
+
+    clock[0] += 0.5
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        within = client.get("/data.json")
+    assert len(queries) == 0 and within.content == first.content
+
+    clock[0] += 0.6
+    after = client.get("/data.json")
+    assert b"berlin/budget" in first.content and b"berlin/budget" not in after.content

@@ -11,7 +11,7 @@ from frictionless import validate
 
 from conversion.models import ConversionRun
 from conversion.validation import validate_package
-from publishing import services
+from publishing import bulk, services
 from publishing.models import PublicationRun, PublishedPackage
 from tests.conversion.test_runs import approve_everything, convert
 from tests.publishing.conftest import (
@@ -166,7 +166,7 @@ def test_an_interrupted_publish_leaves_the_old_version_served_and_a_retry_comple
     new = PublishedPackage.objects.get()
     puts = [key for method, key in s3_requests.writes() if method == "PUT"]
     assert puts[0] == "kmueller/lindenau-haushalt/datapackage.json"  # the verified new data was reused
-    assert all(key.startswith("registry/") for key in puts[1:])
+    assert all(key.startswith(("registry/", "bulk/")) for key in puts[1:])  # then the registry and the bulk files
     assert ("DELETE", old.data_keys[0]) in s3_requests.writes()
     assert keys(s3_storage, "kmueller/") == sorted(["kmueller/lindenau-haushalt/datapackage.json", *new.data_keys])
     assert registry_rows(s3_storage)[0]["sha256"] == new.data_sha256 != old.data_sha256
@@ -246,3 +246,30 @@ def test_running_a_job_twice_does_nothing_the_second_time(converted):
     run = PublicationRun.objects.get()
     services.publication_execute(run_id=run.pk)
     assert PublicationRun.objects.get().finished_at == run.finished_at
+
+
+def test_a_publication_builds_the_bulk_files_before_anyone_asks(converted, s3_storage, client):
+    publish("lindenau-haushalt")
+
+    stored = keys(s3_storage, "bulk/")
+    assert [key for key in stored if key.endswith("/manifest.json")] and [key for key in stored if key.endswith(".zip")]
+    assert "bulk files ready: " in PublicationRun.objects.get().log
+    listed = client.get("/bulk/")
+    assert listed.status_code == 200 and b"lindenau-haushalt-part-1.zip" in listed.content
+    assert set(stored) <= set(keys(s3_storage, "bulk/"))
+    assert [key for key in keys(s3_storage, "bulk/") if key not in stored] == [  # only the page's index was added
+        key for key in keys(s3_storage, "bulk/") if key.startswith("bulk/index-")
+    ]
+
+
+def test_a_bulk_failure_does_not_undo_the_publication(converted, s3_storage, monkeypatch):
+    def storage_down(package):
+        raise OSError("S3 endpoint unreachable (test fault)")
+
+    monkeypatch.setattr(bulk, "package_segments", storage_down)
+    publish("lindenau-haushalt")
+
+    run = PublicationRun.objects.get()
+    assert run.status == Status.SUCCEEDED
+    assert "bulk files not built (OSError: S3 endpoint unreachable (test fault))" in run.log
+    assert registry_ids(s3_storage) == ["kmueller/lindenau-haushalt"]
