@@ -17,10 +17,10 @@ read, not a rendering (data.json over 10,000 packages takes about a second to re
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from time import monotonic
 
 from django.conf import settings
 from django.db import connection
@@ -90,7 +90,7 @@ def catalog_version() -> int | None:
     change (a package hidden by a decision) may still be served by this process, as shared caches may serve it for
     `PUBLIC_CACHE_SECONDS` anyway."""
     ttl = float(getattr(settings, "PUBLIC_VERSION_CHECK_SECONDS", 1.0))
-    now = time.monotonic()
+    now = monotonic()
     seen = _versions.get(connection.alias)
     if ttl > 0 and seen is not None and now - seen[0] < ttl:
         return seen[1]

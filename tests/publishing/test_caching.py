@@ -177,7 +177,7 @@ def test_a_process_rereads_the_catalogue_version_once_a_second(client, site, set
 
     settings.PUBLIC_VERSION_CHECK_SECONDS = 1.0
     clock = [1000.0]
-    monkeypatch.setattr(caching.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(caching, "monotonic", lambda: clock[0])
     first = client.get("/data.json")
     DatasetDecision.objects.create(dataset=site.dataset, decision=DatasetDecision.Choice.MIGRATE_PRIVATE)
 
