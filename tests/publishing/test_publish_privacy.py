@@ -1,6 +1,8 @@
 """Privacy on the store side: a dataset that may not be public never reaches `<owner>/<dataset>/` or the registry,
 and one that a decision or a re-import hides after publication leaves them at once, on moto's S3 server."""
 
+import os
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -16,8 +18,10 @@ Status = PublicationRun.Status
 
 
 @pytest.fixture
-def published(converted, s3_storage):
-    """lindenau-haushalt and northfield-spending-2014 published."""
+def published(converted, s3_storage, settings):
+    """lindenau-haushalt and northfield-spending-2014 published; jobs inline (embedded mode) unless a test says
+    otherwise, so the withdrawal a change starts has run when the change returns."""
+    settings.REDIS_URL = ""
     publish("lindenau-haushalt", "northfield-spending-2014")
     assert registry_ids(s3_storage) == ["kmueller/lindenau-haushalt", "pwright/northfield-spending-2014"]
     return converted
@@ -130,3 +134,22 @@ def test_a_decision_made_while_the_files_go_up_takes_them_down_again(
     assert keys(s3_storage, "kmueller/") == []
     assert "kmueller/lindenau-haushalt" not in registry_ids(s3_storage)
     assert not PublishedPackage.objects.published().exists()
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="REDIS_URL is not set")
+def test_with_workers_the_withdrawal_is_a_job_on_the_publishing_queue(
+    published, s3_storage, migration_admin, django_capture_on_commit_callbacks, settings
+):
+    import django_rq
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    queue = django_rq.get_queue("publishing")
+    queue.empty()
+    decide(published["lindenau-haushalt"], Choice.EXCLUDE, migration_admin, django_capture_on_commit_callbacks)
+
+    run = PublicationRun.objects.get(action=PublicationRun.Action.WITHDRAW)
+    assert run.status == Status.QUEUED and run.job_id in queue.job_ids
+    assert keys(s3_storage, "kmueller/")  # not yet: a worker does it
+    queue.empty()
+    services.publication_execute(run_id=run.pk)  # what the worker's job calls
+    assert keys(s3_storage, "kmueller/") == []
