@@ -91,6 +91,7 @@ def test_the_public_pages_are_usable_from_the_keyboard_and_every_control_has_a_l
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Enter")
+    page.wait_for_url("**/#main", timeout=5000)  # the hash changes a moment after the key press
     assert page.url.endswith("#main")
     unlabelled = page.evaluate(
         """[...document.querySelectorAll('input, select')].filter(

@@ -73,14 +73,16 @@ def test_a_curator_edits_previews_and_approves_a_mapping(page, live_server, revi
     page.shots.take("preview-follows-the-edit")
 
     page.fill("#id_reason", "Aufwendungen and Erträge are an economic classification")
-    page.click("input[name=_save]")
+    with page.expect_navigation():  # a POST, then the redirect back to the page
+        page.click("input[name=_save]")
     page.wait_for_selector(".messagelist")
     assert "Saved 1 edited mapping" in page.locator(".messagelist").inner_text()
     kind.refresh_from_db()
     assert kind.status == DimensionMapping.Status.EDITED and kind.field_name == "account_kind"
     page.shots.take("saved")
 
-    page.locator(f"#mapping-{kind.pk} button:has-text('Approve')").click()
+    with page.expect_navigation():  # the page still shows the last message: wait for the new one
+        page.locator(f"#mapping-{kind.pk} button:has-text('Approve')").click()
     page.wait_for_selector(".messagelist")
     kind.refresh_from_db()
     assert kind.status == DimensionMapping.Status.APPROVED
