@@ -9,6 +9,9 @@ files on disk, and the rows that a later row replaced are cut out of the scratch
 from converting a batch column by column, so that most cells only meet C code (a column of plain text is checked as a
 whole, identifiers and dates hit a cache, amounts are made canonical by regex over the joined column); a batch with a
 failing cell is done again row by row, to say which cells failed.
+
+The column converters are in conversion/cells.py, the scratch output, the upserts and the final cut in
+conversion/scratch.py.
 """
 
 from __future__ import annotations
@@ -17,39 +20,26 @@ import _csv
 import codecs
 import csv
 import hashlib
-import heapq
-import io
 import json
 import os
 import re
 import tempfile
-from array import array
-from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, InvalidOperation, Rounded, localcontext
+from dataclasses import dataclass, replace
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact, Rounded, localcontext
 from functools import lru_cache
-from itertools import accumulate, compress, islice, repeat
+from itertools import compress, islice, repeat
 from operator import itemgetter, not_
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, TextIO
 
+from conversion.cells import Cell, Column, constant, converter, cube_cell, fixed, missing
 from conversion.descriptor import descriptor, type_of
-from conversion.key_files import KeyFiles, batch_keys, parts_for
-from conversion.legacy_values import (
-    ValueProblem,
-    convert_value,
-    format_date,
-    format_number,
-    parse_date,
-    parse_float,
-    slugify_id,
-)
+from conversion.key_files import parts_for
+from conversion.legacy_values import ValueProblem, format_number, parse_float
 from conversion.package_spec import BuildPlan, BuildReport, ColumnSpec, RowProblem
-
-Converter = Callable[[str], str]
-Column = list[str]
+from conversion.scratch import KeyStore, Output, csv_lines, cut
 
 PROBLEM_CAP = 1000
 EXAMPLE_CAP = 5
@@ -57,21 +47,7 @@ BATCH = 10_000  # rows converted, written and upserted together
 WHOLE_ROW = "<row>"  # RowProblem.field of a row the CSV parser could not read
 WHOLE_FILE = "<file>"  # ... of a file that could not be used at all
 ENCODINGS = ("utf-8-sig", "cp1252")
-CACHE_SIZE = 16_384  # converted values kept per identifier or date column
 _CHUNK = 1 << 20
-# A comma not followed by a group of three digits is a decimal comma the legacy loader misread as a thousands one.
-_DECIMAL_COMMA = re.compile(r",(?!\d{3}(?:[,.]|$))")
-_DECIMAL_COMMAS = re.compile(r",(?!\d{3}(?:[,.]|$))", re.MULTILINE)  # the same, over values joined by line feeds
-# Numbers without exponent, one per line; up to 299 digits before the point stay inside the float range.
-_NUMBERS = re.compile(r"-?\d{1,299}(?:\.\d+)?(?:\n-?\d{1,299}(?:\.\d+)?)*", re.ASCII)
-_COMMA_AFTER_POINT = re.compile(r"\.[^\n]*,")  # the legacy float rule refused these
-# What format_number does to such a number: no trailing zeros after the point, no leading zeros, no minus zero.
-_CANONICAL = (
-    (re.compile(r"(\.\d*?)0+$", re.MULTILINE), r"\1"),
-    (re.compile(r"\.$", re.MULTILINE), ""),
-    (re.compile(r"^(-?)0+(?=\d)", re.MULTILINE), r"\1"),
-    (re.compile(r"^-0$", re.MULTILINE), "0"),
-)
 _YEAR = itemgetter(slice(0, 4))  # the year of an ISO date: its first four characters
 # Amounts are summed exactly: no rounding, and a trap would say if anything were ever rounded.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
@@ -93,15 +69,6 @@ class _Input:
     path: Path
     encoding: str
     header: list[str]
-
-
-@dataclass(frozen=True)
-class _Cell:
-    """How one output column is made from a row: `convert` one cell, or `column` a whole batch of them."""
-
-    index: int  # of the cell in the row; -1 when the column reads no cell (a constant, a missing column)
-    convert: Converter
-    column: Callable[[Column], Column] = field(default=lambda values: values)
 
 
 def build_package(plan: BuildPlan, out_dir: Path) -> BuildReport:
@@ -150,24 +117,24 @@ class _Build:
     def _start(self, size: int) -> None:
         """Open the scratch output, the tallies and the key store for the columns built from `size` bytes of CSV."""
         key_slots = [slot for slot, column in enumerate(self.columns) if column.legacy_key]
-        self.output = _Output(self.scratch, [column.field for column in self.columns], track=bool(key_slots))
+        self.output = Output(self.scratch, [column.field for column in self.columns], track=bool(key_slots))
         self.tally = _Tally(self.columns)
-        self.keys = _KeyStore(self.scratch, key_slots, parts_for(size)) if key_slots else None
+        self.keys = KeyStore(self.scratch, key_slots, parts_for(size)) if key_slots else None
 
-    def _source_cells(self, found: _Input) -> list[_Cell]:
+    def _source_cells(self, found: _Input) -> list[Cell]:
         positions = _positions(found.header)
-        cells: list[_Cell] = []
+        cells: list[Cell] = []
         for column in self.columns:
             if column.constant is not None:
-                cells.append(_fixed(_constant(column.constant), column))
+                cells.append(fixed(constant(column.constant), column))
             elif (index := _position(positions, column.source_column)) is not None:
-                cells.append(_converter(index, column, self.commas))
+                cells.append(converter(index, column, self.commas))
             else:
                 self.report.notes.append(
                     f"Source {found.source_id} has no column {column.source_column!r} ({column.field}): "
                     "its cells count as empty, as the legacy loader read them."
                 )
-                cells.append(_fixed(_missing(column), column))
+                cells.append(fixed(missing(column), column))
         return cells
 
     def _cube_input(self) -> _Input | None:
@@ -184,14 +151,14 @@ class _Build:
 
     def _load_cube(self, found: _Input) -> None:
         positions = _positions(found.header)
-        cells: list[_Cell] = []
+        cells: list[Cell] = []
         kept: list[ColumnSpec] = []
         for column in self.columns:
             index = next((i for name in _cube_names(column) if (i := _position(positions, name)) is not None), None)
             if index is not None:
-                cells.append(_cube_cell(index, column))
+                cells.append(cube_cell(index, column))
             elif column.constant is not None:
-                cells.append(_fixed(_constant(column.constant), column))
+                cells.append(fixed(constant(column.constant), column))
             else:
                 self.report.notes.append(f"Left out {column.field} ({column.path}): not a column of the cube's rows.")
                 continue
@@ -200,7 +167,7 @@ class _Build:
         self._start(found.path.stat().st_size)
         self._load(found, cells)
 
-    def _load(self, found: _Input, cells: list[_Cell]) -> None:
+    def _load(self, found: _Input, cells: list[Cell]) -> None:
         widths = _Widths(len(found.header))
         self.output.begin(found.index)
         with open(found.path, encoding=found.encoding, newline="", buffering=_CHUNK) as handle:
@@ -214,7 +181,7 @@ class _Build:
         self.report.notes.extend(widths.notes(_what(found.source_id).capitalize()))
 
     def _convert(
-        self, found: _Input, cells: list[_Cell], rows: list[list[str]], first: int, short: dict[int, int]
+        self, found: _Input, cells: list[Cell], rows: list[list[str]], first: int, short: dict[int, int]
     ) -> tuple[list[Column], Sequence[int]]:
         """The batch converted column by column, with the row numbers kept; one failing cell: row by row."""
         try:
@@ -229,7 +196,7 @@ class _Build:
         return columns, range(first, first + len(rows))
 
     def _convert_rows(
-        self, found: _Input, cells: list[_Cell], rows: list[list[str]], first: int, short: dict[int, int]
+        self, found: _Input, cells: list[Cell], rows: list[list[str]], first: int, short: dict[int, int]
     ) -> tuple[list[Column], list[int]]:
         kept: list[list[str]] = []
         numbers: list[int] = []
@@ -243,12 +210,12 @@ class _Build:
         return [list(column) for column in zip(*kept, strict=True)], numbers
 
     def _accept(self, columns: list[Column], numbers: Sequence[int]) -> None:
-        rownum = self.output.add(_csv_lines(columns), numbers)
+        rownum = self.output.add(csv_lines(columns), numbers)
         self.tally.add(columns)
         if self.keys is not None:
             self.keys.add(columns, rownum)
 
-    def _reject(self, found: _Input, cells: list[_Cell], row: list[str], number: int, present: int) -> None:
+    def _reject(self, found: _Input, cells: list[Cell], row: list[str], number: int, present: int) -> None:
         self.report.rows_rejected += 1
         for cell, column in zip(cells, self.columns, strict=True):
             try:
@@ -273,7 +240,7 @@ class _Build:
         output.close()
         report.overwritten = self.keys.close() if self.keys is not None else 0
         if self.keys is not None and report.overwritten:
-            _cut(output, target, self.keys.replaced(), self._dropped)
+            cut(output, target, self.keys.replaced(), self._dropped, batch=BATCH)
             report.notes.append(
                 f"{_rows(report.overwritten, 'was', 'were')} replaced by a later row with the same key."
             )
@@ -454,170 +421,6 @@ def _cube_names(column: ColumnSpec) -> list[str]:
     return [column.path, column.path.replace(".", "_", 1)]
 
 
-# -- converters -----------------------------------------------------------------------------------------------------
-
-
-def _converter(index: int, column: ColumnSpec, commas: dict[str, list[Any]]) -> _Cell:
-    """convert_value for one column, with the datatype dispatch and the empty-cell outcome worked out once."""
-    kind = column.datatype.lower().strip()
-    present: Converter | None = None
-    if kind == "float":
-        present = _float_converter(column.field, commas)
-    elif kind == "id":
-        present = slugify_id
-    elif kind == "date":
-        present = _date_converter(column.date_format)
-    if type_of(column).is_measure and kind != "float":
-        present = _as_number if present is None else _then(present, _as_number)
-    convert = _with_empty(present, _empty(column))
-    if kind in ("id", "date"):
-        # Identifiers and dates repeat a few thousand values over millions of rows: a cache hit runs no Python code.
-        convert = lru_cache(maxsize=CACHE_SIZE)(convert)
-    if present is None:
-        return _Cell(index, convert, _text_column(convert))
-    if kind == "float":
-        return _Cell(index, convert, _float_column(convert, column.field, commas))
-    return _Cell(index, convert, lambda values: list(map(convert, values)))
-
-
-def _fixed(convert: Converter, column: ColumnSpec) -> _Cell:
-    """A column that reads no cell: a constant, or what an empty cell gives. A measure's must be a number."""
-    return _Cell(-1, _then(convert, _as_number) if type_of(column).is_measure else convert)
-
-
-def _text_column(convert: Converter) -> Callable[[Column], Column]:
-    def column(values: Column) -> Column:
-        # Text is kept as it is unless blank: one check of the whole column instead of a call per cell.
-        if all(values) and not any(map(str.isspace, values)):
-            return values
-        return list(map(convert, values))
-
-    return column
-
-
-def _float_column(convert: Converter, name: str, commas: dict[str, list[Any]]) -> Callable[[Column], Column]:
-    def column(values: Column) -> Column:
-        # A column of plain numbers (thousands commas allowed) is made canonical with a few regex passes over the
-        # joined text, as format_number(parse_float(value)) would make each; anything else goes value by value.
-        text = "\n".join(values)
-        plain = text.replace(",", "")
-        if text.count("\n") != len(values) - 1 or not _NUMBERS.fullmatch(plain) or _COMMA_AFTER_POINT.search(text):
-            return list(map(convert, values))
-        if "," in text and _DECIMAL_COMMAS.search(text):
-            for value in values:
-                if "," in value and _DECIMAL_COMMA.search(value):
-                    commas.setdefault(name, [0, value])[0] += 1
-        for pattern, replacement in _CANONICAL:
-            plain = pattern.sub(replacement, plain)
-        return plain.split("\n")
-
-    return column
-
-
-def _with_empty(present: Converter | None, empty: str | ValueProblem) -> Converter:
-    if isinstance(empty, str):
-        if present is None:
-            return lambda raw: raw if raw and not raw.isspace() else empty
-        return lambda raw: present(raw) if raw and not raw.isspace() else empty
-    message = empty.message
-
-    def convert(raw: str) -> str:
-        if raw and not raw.isspace():
-            return present(raw) if present is not None else raw
-        raise ValueProblem(message)  # a new exception each time: re-raising one instance grows its traceback
-
-    return convert
-
-
-def _empty(column: ColumnSpec) -> str | ValueProblem:
-    try:
-        return convert_value(None, datatype=column.datatype, default_value=column.default_value,
-                             date_format=column.date_format)  # fmt: skip
-    except ValueProblem as problem:
-        return problem
-
-
-def _missing(column: ColumnSpec) -> Converter:
-    empty = _empty(column)
-    return _constant(empty) if isinstance(empty, str) else _refuse(f"{empty.message} (the source has no such column)")
-
-
-def _constant(constant: str) -> Converter:
-    try:
-        value = convert_value(None, datatype="constant", constant=constant)
-    except ValueProblem as problem:
-        return _refuse(problem.message)
-    return lambda raw: value
-
-
-def _refuse(message: str) -> Converter:
-    def refuse(raw: str) -> str:
-        raise ValueProblem(message)
-
-    return refuse
-
-
-def _float_converter(name: str, commas: dict[str, list[Any]]) -> Converter:
-    def convert(text: str) -> str:
-        if text.isdigit() and text.isascii():
-            return text.lstrip("0") or "0"  # most amounts
-        if "," in text:
-            dot = text.find(".")
-            # Commas before the point are thousands separators the legacy loader dropped; after it, an error.
-            plain = _plain_number(text.replace(",", "")) if dot < 0 or text.rfind(",") < dot else None
-            result = plain if plain is not None else format_number(parse_float(text))  # raises for a bad number
-            if _DECIMAL_COMMA.search(text):
-                # Counted only once the legacy reading succeeded: a rejected value is a problem, not a quirk.
-                seen = commas.setdefault(name, [0, text])
-                seen[0] += 1
-            return result
-        plain = _plain_number(text)
-        return plain if plain is not None else format_number(parse_float(text))
-
-    return convert
-
-
-def _plain_number(text: str) -> str | None:
-    """format_number(parse_float(text)) without the Decimal round trip, for `-123` and `123.45`; else None."""
-    if not text.isascii() or len(text) > 300:  # longer ones may leave the float range: parse_float refuses those
-        return None
-    sign = "-" if text[:1] == "-" else ""
-    whole, dot, fraction = text[len(sign) :].partition(".")
-    if not whole.isdigit() or (dot and not fraction.isdigit()):
-        return None
-    whole, fraction = whole.lstrip("0") or "0", fraction.rstrip("0")
-    if whole == "0" and not fraction:
-        return "0"
-    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
-
-
-def _date_converter(date_format: str | None) -> Converter:
-    return lambda text: format_date(parse_date(text, date_format))
-
-
-def _as_number(text: str) -> str:
-    # The legacy fact table stored measures in a Float column: text that is no number never got in.
-    try:
-        return format_number(Decimal(text.strip()))
-    except InvalidOperation:
-        raise ValueProblem(f"'{text}' is not a number, and measures are numbers") from None
-
-
-def _then(first: Converter, second: Converter) -> Converter:
-    return lambda raw: second(first(raw))
-
-
-def _cube_cell(index: int, column: ColumnSpec) -> _Cell:
-    """The cube's values are converted already; measures are only normalised (`12.0` -> `12`) for exact totals."""
-    if type_of(column).is_measure:
-        return _Cell(index, _cube_amount, lambda values: list(map(_cube_amount, values)))
-    return _Cell(index, lambda raw: raw)
-
-
-def _cube_amount(raw: str) -> str:
-    return _as_number(raw) if raw else ""
-
-
 # -- tallies --------------------------------------------------------------------------------------------------------
 
 
@@ -692,174 +495,6 @@ def _problem(report: BuildReport, problem: RowProblem) -> None:
     report.problem_counts[problem.field] = report.problem_counts.get(problem.field, 0) + 1
     if len(report.problems) < PROBLEM_CAP:
         report.problems.append(problem)
-
-
-# -- scratch output and upserts -------------------------------------------------------------------------------------
-
-
-def _csv_lines(columns: list[Column]) -> list[str]:
-    """CSV lines, a cell quoted only when it holds `,`, `"` or a line break. Not csv.writer: with lineterminator
-    "\\n" it leaves a lone carriage return unquoted, which readers take for a line end; and deciding per column, most
-    of which need no quotes at all, is twice as fast as its scan of every cell."""
-    lines = list(map(",".join, zip(*map(_quoted_column, columns), strict=True)))
-    return [line or '""' for line in lines] if len(columns) == 1 else lines  # a lone empty cell is no blank line
-
-
-def _quoted_column(values: Column) -> Column:
-    text = "".join(values)
-    if "," not in text and not _special(text):
-        return values
-    return [_quoted(value) for value in values]
-
-
-def _special(text: str) -> bool:
-    return '"' in text or "\n" in text or "\r" in text
-
-
-def _quoted(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"' if "," in value or _special(value) else value
-
-
-class _Output:
-    """Accepted rows as CSV bytes in a scratch file. With `track` it also keeps on disk each row's end offset, so a
-    row replaced later can be cut out by byte range, and its row number in its file, for the report's examples."""
-
-    def __init__(self, folder: Path, header: list[str], *, track: bool) -> None:
-        self.folder, self.path = folder, folder / "rows.csv"
-        self.file = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        self.header_size = self.size = self.file.write((_csv_lines([[name] for name in header])[0] + "\n").encode())
-        self.rows = 0
-        self.starts: list[tuple[int, int]] = []  # (first output row, source index) per input file
-        self.ends_file = open(folder / "ends.bin", "wb") if track else None  # noqa: SIM115
-        self.numbers_file = open(folder / "numbers.bin", "wb") if track else None  # noqa: SIM115
-
-    def begin(self, source: int) -> None:
-        self.starts.append((self.rows, source))
-
-    def add(self, lines: list[str], numbers: Sequence[int]) -> int:
-        """Write a batch of lines; the output row number of its first."""
-        if self.ends_file is not None and self.numbers_file is not None:
-            encoded = list(map(str.encode, lines))
-            data = b"\n".join(encoded) + b"\n"
-            ends = accumulate(map((1).__add__, map(len, encoded)), initial=self.size)  # each line and its line feed
-            array("q", ends)[1:].tofile(self.ends_file)
-            array("q", numbers).tofile(self.numbers_file)
-        else:
-            data = ("\n".join(lines) + "\n").encode()
-        self.size += self.file.write(data)
-        self.rows += len(lines)
-        return self.rows - len(lines)
-
-    def close(self) -> None:
-        for handle in (self.file, self.ends_file, self.numbers_file):
-            if handle is not None:
-                handle.close()
-
-    def span(self, ends: BinaryIO, rownum: int) -> tuple[int, int]:
-        """Byte range of a row in the scratch CSV, from the end offsets of the row before and of it."""
-        if rownum == 0:
-            ends.seek(0)
-            return self.header_size, array("q", ends.read(8))[0]
-        ends.seek(8 * (rownum - 1))
-        start, end = array("q", ends.read(16))
-        return start, end
-
-    def origin(self, rownum: int) -> tuple[int, int]:
-        """(source index, row number in its file) of an output row."""
-        source = self.starts[bisect_right(self.starts, (rownum, 1 << 62)) - 1][1]
-        with open(self.folder / "numbers.bin", "rb") as numbers:
-            numbers.seek(8 * rownum)
-            return source, array("q", numbers.read(8))[0]
-
-
-class _KeyStore:
-    """Finds the rows that a later row with the same legacy key replaced, with flat memory whatever the key order
-    (see conversion.key_files)."""
-
-    def __init__(self, folder: Path, slots: list[int], parts: int) -> None:
-        self.folder, self.slots = folder, slots
-        self.files = KeyFiles(folder, parts)
-        self.runs: list[Path] = []  # per part with repeats: its (replaced, replaced by) row numbers, in order
-
-    def add(self, columns: list[Column], first: int) -> None:
-        keys = batch_keys([columns[slot] for slot in self.slots])
-        self.files.add(keys, range(first, first + len(keys)))
-
-    def close(self) -> int:
-        """Check every part; how many rows were replaced."""
-        self.files.close()
-        return sum(self._replaced(part, keys, rownums) for part, keys, rownums in self.files.repeated())
-
-    def _replaced(self, part: int, keys: list[str], rownums: array[int]) -> int:
-        counts = Counter(keys)
-        twice = {key for key, count in counts.items() if count > 1}
-        last: dict[str, int] = {}
-        pairs: list[tuple[int, int]] = []
-        for key, rownum in compress(zip(keys, rownums, strict=True), map(twice.__contains__, keys)):
-            if key in last:
-                pairs.append((last[key], rownum))
-            last[key] = rownum
-        pairs.sort()
-        self.runs.append(self.folder / f"replaced-{part}.bin")
-        with open(self.runs[-1], "wb") as handle:
-            array("q", (number for pair in pairs for number in pair)).tofile(handle)
-        return len(pairs)
-
-    def replaced(self) -> Iterator[tuple[int, int]]:
-        """(row number, row number of the row that replaced it), in row order, streamed from disk."""
-        return heapq.merge(*(_pairs(path) for path in self.runs))
-
-
-def _pairs(path: Path) -> Iterator[tuple[int, int]]:
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 16):
-            numbers = array("q", chunk)
-            yield from zip(numbers[::2], numbers[1::2], strict=True)
-
-
-def _cut(
-    output: _Output,
-    target: Path,
-    dead: Iterator[tuple[int, int]],
-    on_dropped: Callable[[list[list[str]], list[tuple[int, int]]], None],
-) -> None:
-    """Copy the scratch CSV to the target leaving out the replaced rows' bytes; those rows go to on_dropped, parsed,
-    a batch at a time with their (row number, replaced by)."""
-    with (
-        open(output.path, "rb") as source,
-        open(target, "wb") as out,
-        open(output.folder / "ends.bin", "rb") as ends,
-    ):
-        position = 0
-        texts: list[bytes] = []
-        replaced: list[tuple[int, int]] = []
-        for pair in dead:
-            start, end = output.span(ends, pair[0])
-            _copy(source, out, position, start)
-            texts.append(source.read(end - start))
-            replaced.append(pair)
-            position = end
-            if len(texts) >= BATCH:
-                on_dropped(_parsed(texts), replaced)
-                texts, replaced = [], []
-        if texts:
-            on_dropped(_parsed(texts), replaced)
-        _copy(source, out, position, None)
-
-
-def _parsed(lines: list[bytes]) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(b"".join(lines).decode("utf-8"), newline="")))
-
-
-def _copy(source: BinaryIO, out: BinaryIO, start: int, stop: int | None) -> None:
-    source.seek(start)
-    remaining = -1 if stop is None else stop - start
-    while remaining:
-        chunk = source.read(_CHUNK if remaining < 0 else min(_CHUNK, remaining))
-        if not chunk:
-            break
-        out.write(chunk)
-        remaining = remaining - len(chunk) if remaining > 0 else remaining
 
 
 def _file_entry(out_dir: Path, path: Path, rows: int | None) -> dict[str, Any]:
