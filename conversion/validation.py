@@ -16,8 +16,6 @@ import csv
 import functools
 import hashlib
 import json
-import sqlite3
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -28,7 +26,8 @@ from frictionless import FrictionlessException, Package, system
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 
-from conversion.data_check import DataCheck, check_data, key_value
+from conversion import duplicate_keys
+from conversion.data_check import DataCheck, check_data
 from conversion.package_files import DESCRIPTOR, MAX_UNZIPPED_BYTES, PackageError, opened_package
 from conversion.vocabulary import column_type, is_known
 
@@ -38,8 +37,6 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "schemas" / "fiscal-data-package
 MAX_PROBLEMS = 200  # kept in the result; the counts stay complete
 MAX_PROBLEMS_PER_CODE = 25  # so a thousand type errors cannot hide the one schema problem
 MAX_DATA_ERRORS = 1000  # frictionless stops reading a resource after this many errors
-DUPLICATE_KEYS_SHOWN = 10
-DUPLICATE_ROWS_SHOWN = 5
 MESSAGE_CHARS = 300
 NUMERIC = {"number", "integer"}
 LOCAL_PACKAGE_PROFILES = {"data-package", "tabular-data-package"}
@@ -430,82 +427,21 @@ def _check_primary_key(resource: _Resource, result: ValidationResult) -> None:
         message = f"primaryKey names no field: {', '.join(missing)}"
         result.add(Problem(f"resources.{resource.label}.schema", message, code="primary-key"))
         return
+    dialect = _dict(resource.descriptor.get("dialect"))
+    delimiter = str(dialect.get("delimiter", ","))
     try:
-        rows = _key_rows(resource, key, types, result)
-        if rows is not None:
-            _report_duplicates(resource, key, _duplicates(rows), result)
+        found = duplicate_keys.listed(resource.file, key, types, encoding=_encoding(resource), delimiter=delimiter)
+    except duplicate_keys.MissingColumns as error:
+        result.notes.append(f"{resource.where}: primary key not checked, the header lacks {', '.join(error.names)}")
     except (UnicodeDecodeError, csv.Error) as error:
         result.notes.append(f"{resource.where}: primary key not checked, the file cannot be read: {error}")
+    else:
+        _report_duplicates(resource, key, found, result)
 
 
-def _key_rows(
-    resource: _Resource, key: list[str], types: dict[str, str], result: ValidationResult
-) -> Iterator[tuple[str, int]] | None:
-    """(key as JSON, row number) for every data row, streamed; None when the header lacks a key column."""
-    assert resource.file is not None
-    dialect = _dict(resource.descriptor.get("dialect"))
-    encoding = _encoding(resource)
-    with resource.file.open(encoding=encoding, newline="") as data:
-        header = next(csv.reader(data, delimiter=str(dialect.get("delimiter", ","))), [])
-    absent = [name for name in key if name not in header]
-    if absent:
-        result.notes.append(f"{resource.where}: primary key not checked, the header lacks {', '.join(absent)}")
-        return None
-    columns = [(header.index(name), types[name]) for name in key]
-
-    def rows() -> Iterator[tuple[str, int]]:
-        assert resource.file is not None
-        with resource.file.open(encoding=encoding, newline="") as data:
-            reader = csv.reader(data, delimiter=str(dialect.get("delimiter", ",")))
-            next(reader, None)
-            for number, cells in enumerate(reader, start=2):
-                values = [key_value(cells[i] if i < len(cells) else "", kind) for i, kind in columns]
-                yield json.dumps(values, ensure_ascii=False), number
-
-    return rows()
-
-
-@dataclass
-class _Duplicates:
-    keys: int  # distinct key values that occur more than once
-    rows: int  # rows carrying them
-    examples: list[tuple[list[str], int, list[int]]]  # (values, occurrences, first rows)
-
-
-def _duplicates(rows: Iterator[tuple[str, int]]) -> _Duplicates:
-    """Duplicate keys with flat memory: the keys go to an on-disk SQLite table and SQLite sorts them there.
-
-    frictionless checks a primaryKey by holding every key in a dict (about 150 MB more per million rows, see
-    stack-notes §4); an index on disk costs some seconds instead and keeps a worker's memory flat on big files.
-    Only run when the data check found a repeat (or could not look), to list the repeated keys and their rows.
-    """
-    with tempfile.TemporaryDirectory(prefix="keys-") as temporary:
-        connection = sqlite3.connect(Path(temporary) / "keys.sqlite")
-        try:
-            connection.executescript(
-                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE; PRAGMA cache_size=-16000;"
-                "CREATE TABLE keys (key TEXT NOT NULL, row INTEGER NOT NULL);"
-            )
-            connection.executemany("INSERT INTO keys VALUES (?, ?)", rows)
-            connection.execute("CREATE INDEX keys_by_key ON keys (key, row)")
-            return _query_duplicates(connection)
-        finally:
-            connection.close()
-
-
-def _query_duplicates(connection: sqlite3.Connection) -> _Duplicates:
-    groups = "SELECT key, COUNT(*) AS n, MIN(row) AS first FROM keys GROUP BY key HAVING n > 1"
-    keys, rows = connection.execute(f"SELECT COUNT(*), COALESCE(SUM(n), 0) FROM ({groups})").fetchone()
-    examples = []
-    for key, count, _ in connection.execute(f"{groups} ORDER BY first LIMIT ?", (DUPLICATE_KEYS_SHOWN,)).fetchall():
-        found = connection.execute(
-            "SELECT row FROM keys WHERE key = ? ORDER BY row LIMIT ?", (key, DUPLICATE_ROWS_SHOWN)
-        )
-        examples.append((json.loads(key), count, [row for (row,) in found]))
-    return _Duplicates(keys=keys, rows=rows, examples=examples)
-
-
-def _report_duplicates(resource: _Resource, key: list[str], found: _Duplicates, result: ValidationResult) -> None:
+def _report_duplicates(
+    resource: _Resource, key: list[str], found: duplicate_keys.Duplicates, result: ValidationResult
+) -> None:
     if not found.keys:
         return
     fields = ", ".join(key)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conversion import validation
+from conversion import duplicate_keys
 from conversion.validation import PackageError, Problem, ValidationResult, validate_package
 from tests.conftest import SHARED_DIR
 
@@ -478,7 +478,7 @@ def test_unique_keys_are_found_without_listing_them(tmp_path: Path, monkeypatch:
     def refuse(*args: Any) -> Any:
         raise AssertionError("the duplicate listing ran for a unique key")
 
-    monkeypatch.setattr(validation, "_duplicates", refuse)
+    monkeypatch.setattr(duplicate_keys, "_duplicates", refuse)
     rows = [[str(n), str(2000 + n), "a", "Agency A"] for n in range(200)]
 
     assert validate_package(write_package(tmp_path, rows=rows), frictionless_rows=10).valid
