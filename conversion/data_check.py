@@ -146,9 +146,13 @@ def check_data(
                 rows.run(reader)
             else:
                 with tempfile.TemporaryDirectory(prefix="primary-key-") as folder:
-                    rows.keys = _Keys(key, KeyFiles(Path(folder), parts_for(csv_path.stat().st_size)))
-                    rows.run(reader)
-                    check.duplicate_keys = rows.keys.repeated()
+                    files = KeyFiles(Path(folder), parts_for(csv_path.stat().st_size))
+                    rows.keys = _Keys(key, files)
+                    try:
+                        rows.run(reader)
+                        check.duplicate_keys = rows.keys.repeated()
+                    finally:
+                        files.close()  # also when the file turns out unreadable half way
     except UnicodeDecodeError as error:
         # Rows are read a batch at a time: the bad bytes are in the batch after the rows counted so far.
         message = f"not {encoding.removesuffix('-sig')} ({error.reason}) in row {check.rows + 1} or a later one"

@@ -92,6 +92,7 @@ class KeyFiles:
         self.held = 0
 
     def close(self) -> None:
+        """Write what is held and close the files; closing twice is harmless."""
         self._spill()
         for handle in self.files.values():
             handle.close()

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from time import monotonic
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection
@@ -31,6 +32,8 @@ from django.utils.http import http_date
 
 from publishing import memory
 from publishing.models import CatalogState, PublishedPackage
+
+T = TypeVar("T")
 
 # Bump when the shape of a document changes, so clients holding an old ETag get the new one.
 DOCUMENT_VERSION = "1"
@@ -66,17 +69,23 @@ class Stamp:
 
 
 def catalog_stamp() -> Stamp:
-    """The catalogue's stamp: one primary-key lookup of its version, and the aggregate only when the version is new
-    to this process. Without the version row (a flushed test database) the aggregate every time: slower, correct."""
+    """The catalogue's stamp: the aggregate only when the catalogue's version is new to this process."""
+    return per_version("stamp", _aggregate_stamp, size=200)
+
+
+def per_version(name: str, compute: Callable[[], T], *, size: int) -> T:
+    """`compute()` (never None), remembered in this process for the current catalogue version: what depends only on
+    what is published is worked out once per change. Without the version row (a flushed test database) it is
+    computed every time: slower, correct. An exception (a 404) is not remembered."""
     version = catalog_version()
     if version is None:
-        return _aggregate_stamp()
-    key = f"stamp:{connection.alias}:{version}"
-    stamp: Stamp | None = memory.documents.get(key)
-    if stamp is None:
-        stamp = _aggregate_stamp()
-        memory.documents.set(key, stamp, 200)
-    return stamp
+        return compute()
+    key = f"{name}:{connection.alias}:{version}"
+    found: T | None = memory.documents.get(key)
+    if found is None:
+        found = compute()
+        memory.documents.set(key, found, size)
+    return found
 
 
 # Per database alias: (when it was read, the version read).

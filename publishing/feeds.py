@@ -200,8 +200,9 @@ def _atom(
 ) -> bytes:  # fmt: skip
     """An Atom document of packages with its RFC 5005 links; deterministic bytes for the same packages."""
     feed = FeedGenerator()
-    feed.register_extension("history", _History, _Links, atom=True, rss=False)
-    feed.history.archive = archive
+    # One extension namespace for both: RFC 5005 on the feed, complete links on the entries.
+    feed.register_extension("ours", _History, _Links, atom=True, rss=False)
+    feed.ours.archive = archive
     feed.id(feed_url())  # one logical feed: the subscription document and its archives share the id
     feed.title("Migrated OpenSpending packages")
     feed.subtitle("Fiscal Data Packages migrated from the legacy OpenSpending platform.")
@@ -230,7 +231,7 @@ def _entry(entry: Any, package: PublishedPackage) -> None:
         if len(package.data_keys) == 1 and package.bytes:
             attributes["length"] = str(package.bytes)
         links.append(attributes)
-    entry.history.links = links
+    entry.ours.links = links
     for term, facet in _categories(package):
         scheme = absolute(reverse("publishing:packages")) + f"?{facet}="
         entry.category(term=term, scheme=scheme, label=f"{facet}: {term}")

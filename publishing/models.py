@@ -111,9 +111,10 @@ class CatalogState(models.Model):
     write to a published package, a decision, a dataset's `private` / `is_incomplete`, or a conversion run's review
     (reconciliation status, acceptance), which package pages show (migration 0003).
 
-    The public site reads it on every request (one primary-key lookup) and works out the catalogue's validators only
-    when it moved: over 10,000 packages that aggregate costs 15 ms on SQLite, which would cap a worker at about 60
-    requests a second. Triggers, not signals, because queryset.update() and raw SQL send no signal.
+    The public site reads it (one primary-key lookup, at most once a second per process) and works out the
+    catalogue's validators only when it moved: over 10,000 packages that aggregate costs 16 ms on SQLite, which would
+    cap a worker at about 60 requests a second. Triggers, not signals, because queryset.update() and raw SQL send
+    no signal.
     """
 
     version = models.BigIntegerField(default=0)

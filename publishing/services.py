@@ -8,7 +8,7 @@ writes that keeps the store consistent when a run stops half way).
 Privacy: only datasets that `models.may_be_public` allows get a publication run; the job checks again when it starts
 and once more after uploading, because a migration admin may decide while it runs. `privacy_enforce` withdraws the
 packages of datasets that may not be public any more; the `publish` command calls it every time, and
-`publishing.signals` asks for a withdrawal the moment a decision or a re-import hides a published dataset.
+`publishing.signals` calls it for one dataset the moment a decision or a re-import hides its published package.
 
 Two runs on one package (a publication and a withdrawal) must not interleave: on PostgreSQL each holds an advisory
 lock on the package while it works, and registry rebuilds hold one on the registry (always package first, then
@@ -91,13 +91,16 @@ def package_withdraw(
     return _request(fields, owner=package.owner, name=package.name, user=user, sync=sync)
 
 
-def privacy_enforce(*, user: Any = None, sync: bool = False) -> list[PublicationRun]:
-    """Withdraw every package whose dataset may not be public any more (a decision changed since it was published)."""
+def privacy_enforce(*, user: Any = None, sync: bool = False, dataset_id: int | None = None) -> list[PublicationRun]:
+    """Withdraw every package (or the one of `dataset_id`) whose dataset may not be public any more: a decision or a
+    re-import changed since it was published. An active withdrawal of a package is returned, not repeated."""
     stranded = (
         PublishedPackage.objects.filter(dataset__isnull=False, purged_at=None)
         .exclude(may_be_public("dataset__"))
         .select_related("dataset", "dataset__decision")
     )
+    if dataset_id is not None:
+        stranded = stranded.filter(dataset_id=dataset_id)
     runs = []
     for package in stranded:
         dataset = package.dataset
@@ -105,18 +108,6 @@ def privacy_enforce(*, user: Any = None, sync: bool = False) -> list[Publication
         reason = public_refusal(dataset, getattr(dataset, "decision", None))
         runs.append(package_withdraw(package=package, user=user, reason=f"may not be public: {reason}", sync=sync))
     return runs
-
-
-def hidden_package_withdraw(dataset_id: int) -> PublicationRun | None:
-    """Withdraw the dataset's package if it is in the store and the dataset may not be public any more; the run,
-    or None when there is nothing to withdraw (or a withdrawal is already under way, which is returned)."""
-    package = PublishedPackage.objects.filter(dataset_id=dataset_id, purged_at=None).select_related("dataset").first()
-    if package is None or package.dataset is None:
-        return None
-    refusal = public_refusal(package.dataset, DatasetDecision.objects.filter(dataset_id=dataset_id).first())
-    if not refusal:
-        return None
-    return package_withdraw(package=package, reason=f"may not be public: {refusal}")
 
 
 def ready_datasets() -> list[LegacyDataset]:

@@ -46,8 +46,7 @@ def _after_commit(dataset_id: int) -> None:
 
 
 def _withdraw_if_hidden(dataset_id: int) -> None:
-    from publishing.services import hidden_package_withdraw  # services import the models this module is loaded with
+    from publishing.services import privacy_enforce  # services import the models this module is loaded with
 
-    run = hidden_package_withdraw(dataset_id)
-    if run is not None:
+    for run in privacy_enforce(dataset_id=dataset_id):
         logger.info("dataset %s may not be public any more: withdrawal run %s (%s)", dataset_id, run.pk, run.status)

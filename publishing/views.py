@@ -18,7 +18,6 @@ from itertools import groupby
 
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import (
     FileResponse,
     Http404,
@@ -31,9 +30,9 @@ from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from publishing import bulk, discovery, feeds, memory
+from publishing import bulk, discovery, feeds
 from publishing.browse import FACETS, Filters, search
-from publishing.caching import Stamp, Validators, catalog_stamp, catalog_version, conditional, etag_of
+from publishing.caching import Stamp, Validators, catalog_stamp, conditional, etag_of, per_version
 from publishing.links import find_data_file, package_path
 from publishing.models import PublishedPackage
 from publishing.pages import summary
@@ -95,15 +94,8 @@ def _package_validators(package: PublishedPackage, kind: str, *extra: object) ->
 
 def _package_state(owner: str, dataset: str) -> _PackageState:
     """The state of a published package (Http404 if it is not), remembered per catalogue version: a cached page then
-    costs one primary-key lookup, not the ORM's 1.5 ms for the package query with its joins."""
-    version = catalog_version()
-    key = f"package:{connection.alias}:{version}:{owner}/{dataset}"
-    found: _PackageState | None = memory.documents.get(key) if version is not None else None
-    if found is None:
-        found = _PackageState.of(_published(owner, dataset))
-        if version is not None:
-            memory.documents.set(key, found, 400)
-    return found
+    costs no query for it, not the ORM's 1.5 ms for the package query with its joins."""
+    return per_version(f"package:{owner}/{dataset}", lambda: _PackageState.of(_published(owner, dataset)), size=400)
 
 
 # -- pages ------------------------------------------------------------------------------------------------------------

@@ -288,3 +288,12 @@ def test_a_repeat_is_found_across_batches_and_key_files(tmp_path: Path, monkeypa
     assert keyed(tmp_path, rows[:-2], ["year", "code"]).duplicate_keys is True
     assert keyed(tmp_path, rows[300:301] + rows[-2:-1], ["year", "code"]).duplicate_keys is False
     assert keyed(tmp_path, rows[-2:], ["year", "code"]).duplicate_keys is True
+
+
+def test_an_unreadable_file_with_a_key_reports_the_encoding_and_leaves_the_key_unknown(tmp_path: Path) -> None:
+    path = write(tmp_path, ["year", "code", "amount"], [["2013", "a", "1"]] * 3)
+    path.write_bytes(path.read_bytes() + b"2014,\xff\xfe,2\n")
+
+    check = check_data(path, {"fields": KEYED}, primary_key=["year", "code"])
+
+    assert check.counts == {"encoding-error": 1} and check.duplicate_keys is None
