@@ -15,6 +15,15 @@ def has_workers() -> bool:
     return bool(settings.REDIS_URL)
 
 
+def dispatch(queue_name: str, function: str, run: Any, *, sync: bool) -> bool:
+    """Enqueue `function(run.pk)` once the transaction commits, unless `sync` or embedded mode: then True, and the
+    caller runs the job itself once its transaction is over (the run row must exist for the job to claim it)."""
+    inline = sync or not has_workers()
+    if not inline:
+        enqueue_on_commit(queue_name, function, run.pk, run=run)
+    return inline
+
+
 def enqueue_on_commit(queue_name: str, function: str, *args: Any, run: Any) -> None:
     """Put `function(*args)` on the named rq queue once the current transaction commits.
 

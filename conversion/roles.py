@@ -34,3 +34,8 @@ def require_curator(user: Any) -> None:
 def require_migration_admin(user: Any) -> None:
     if not is_migration_admin(user):
         raise PermissionDenied("only migration admins may do this")
+
+
+def requester(user: Any) -> Any:
+    """The user to record as having asked for something; None for a command line or an anonymous caller."""
+    return user if user is not None and getattr(user, "is_authenticated", False) else None

@@ -56,10 +56,8 @@ def conversion_request(*, dataset: LegacyDataset, user: Any = None, sync: bool =
             if not _is_stale(active):
                 return active
             _fail(active, "the worker stopped before finishing (killed or lost); a new run was started")
-        run = ConversionRun.objects.create(dataset=dataset, requested_by=user if _is_user(user) else None)
-        inline = sync or not queue.has_workers()
-        if not inline:
-            queue.enqueue_on_commit("conversion", JOB, run.pk, run=run)
+        run = ConversionRun.objects.create(dataset=dataset, requested_by=roles.requester(user))
+        inline = queue.dispatch("conversion", JOB, run, sync=sync)
     if inline:
         conversion_execute(run_id=run.pk)  # embedded mode, or --sync: here and now, once the run row exists
     run.refresh_from_db()
@@ -212,10 +210,6 @@ class Heartbeat:
                 ConversionRun.objects.filter(pk=self.run_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
         finally:
             connection.close()
-
-
-def _is_user(user: Any) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
 def reconciliation_accept(*, run: ConversionRun, admin: Any, reason: str) -> None:

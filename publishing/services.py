@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conversion import queue
+from conversion import queue, roles
 from conversion.models import ConversionRun, DatasetDecision
 from conversion.package_files import PackageError, opened_package
 from conversion.services import dataset_owner
@@ -151,12 +151,8 @@ def _request(fields: dict[str, Any], *, owner: str, name: str, user: Any, sync: 
             if not _is_stale(active):
                 return active
             _fail(active, "its job stopped before finishing (killed or lost); a new run was started")
-        run = PublicationRun.objects.create(
-            **fields, owner=owner, name=name, requested_by=user if _is_user(user) else None
-        )
-        inline = sync or not queue.has_workers()
-        if not inline:
-            queue.enqueue_on_commit("publishing", JOB, run.pk, run=run)
+        run = PublicationRun.objects.create(**fields, owner=owner, name=name, requested_by=roles.requester(user))
+        inline = queue.dispatch("publishing", JOB, run, sync=sync)
     if inline:
         publication_execute(run_id=run.pk)  # embedded mode, or --sync: here and now, once the run row exists
     run.refresh_from_db()
@@ -167,10 +163,6 @@ def _is_stale(run: PublicationRun) -> bool:
     if run.job_id and queue.job_is_dead(run.job_id):
         return True
     return timezone.now() - (run.started_at or run.queued_at) > STALE_AFTER
-
-
-def _is_user(user: Any) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
 # -- the job --------------------------------------------------------------------------------------------------------
@@ -450,7 +442,7 @@ def package_upload(
         store.check_target(owner, name)
         run = PublicationRun.objects.create(
             action=Action.PUBLISH, owner=owner, name=name, source=str(path), status=Status.RUNNING,
-            started_at=timezone.now(), requested_by=user if _is_user(user) else None,
+            started_at=timezone.now(), requested_by=roles.requester(user),
         )  # fmt: skip
         rows = sum(result.rows.values())
         _carry_out(run, lambda: _upload(run, folder, rows))

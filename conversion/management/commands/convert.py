@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from conversion.models import ConversionRun
 from conversion.runs import approved_datasets, conversion_request
+from datasets.command_args import datasets_named
 from datasets.models import LegacyDataset
 from datasets.progress import Progress
 
@@ -42,11 +43,7 @@ class Command(BaseCommand):
             return approved_datasets()
         if not options["names"]:
             raise CommandError("name datasets, or pass --all-approved")
-        found = list(LegacyDataset.objects.filter(name__in=options["names"]).order_by("name"))
-        missing = sorted(set(options["names"]) - {dataset.name for dataset in found})
-        if missing:
-            raise CommandError(f"no such dataset: {', '.join(missing)}")
-        return found
+        return datasets_named(options["names"])
 
     def _convert(self, dataset: LegacyDataset, *, sync: bool) -> tuple[str, str]:
         try:

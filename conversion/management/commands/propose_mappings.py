@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from conversion.services import mappings_propose
+from datasets.command_args import datasets_named
 from datasets.models import LegacyDataset
 from datasets.progress import Progress
 
@@ -18,14 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("names", nargs="*", metavar="NAME", help="Only these datasets (default: all).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        datasets = LegacyDataset.objects.prefetch_related("team").order_by("name")
-        if options["names"]:
-            datasets = datasets.filter(name__in=options["names"])
-            missing = sorted(set(options["names"]) - {dataset.name for dataset in datasets})
-            if missing:
-                raise CommandError(f"no such dataset: {', '.join(missing)}")
+        everything = LegacyDataset.objects.prefetch_related("team").order_by("name")
+        datasets = datasets_named(options["names"], everything) if options["names"] else list(everything)
         progress = Progress(self.stdout.write, label="datasets")
-        progress.start(datasets.count())
+        progress.start(len(datasets))
         totals = {"proposed": 0, "kept": 0, "no model": 0, "mappings": 0, "ambiguous": 0}
         try:
             for dataset in datasets:

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from datasets.command_args import datasets_named
 from datasets.models import LegacyDataset
 from datasets.progress import Progress
 from publishing.models import PublicationRun
@@ -55,11 +56,7 @@ class Command(BaseCommand):
             return ready_datasets()
         if not options["names"]:
             raise CommandError("name datasets, or pass --all-ready")
-        found = list(LegacyDataset.objects.filter(name__in=options["names"]).order_by("name"))
-        missing = sorted(set(options["names"]) - {dataset.name for dataset in found})
-        if missing:
-            raise CommandError(f"no such dataset: {', '.join(missing)}")
-        return found
+        return datasets_named(options["names"])
 
     def _publish(self, dataset: LegacyDataset, *, sync: bool) -> tuple[str, str]:
         try:
