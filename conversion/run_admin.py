@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin, messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from conversion import roles, runs
 from conversion.models import ConversionRun
+from datasets.admin import pretty_json
 
 
 def reconciliation_table(run: ConversionRun) -> SafeString | str:
@@ -111,17 +111,12 @@ class ConversionRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="build report")
     def report_shown(self, run: ConversionRun) -> SafeString:
-        return _pretty(run.report)
+        return pretty_json(run.report)
 
     @admin.display(description="validation")
     def validation_shown(self, run: ConversionRun) -> SafeString:
-        return _pretty(run.validation)
+        return pretty_json(run.validation)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
         extra = {**(extra_context or {}), "can_accept": roles.is_migration_admin(request.user)}
         return super().change_view(request, object_id, form_url, extra)
-
-
-def _pretty(value: Any) -> SafeString:
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) if value is not None else "-"
-    return format_html('<pre style="max-height:30em;overflow:auto;white-space:pre-wrap">{}</pre>', text)

@@ -307,22 +307,23 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.display(description="raw model (as fetched)")
     def raw_model_pretty(self, dataset: LegacyDataset) -> SafeString:
-        return _pretty(dataset.raw_model)
+        return pretty_json(dataset.raw_model)
 
     @admin.display(description="normalised model")
     def normalised_model_pretty(self, dataset: LegacyDataset) -> SafeString:
-        return _pretty(dataset.normalised_model)
+        return pretty_json(dataset.normalised_model)
 
     @admin.display(description="totals from the legacy cube")
     def aggregates_pretty(self, dataset: LegacyDataset) -> SafeString:
-        return _pretty(dataset.aggregates)
+        return pretty_json(dataset.aggregates)
 
     @admin.display(description="other legacy fields")
     def extra_pretty(self, dataset: LegacyDataset) -> SafeString:
-        return _pretty(dataset.extra)
+        return pretty_json(dataset.extra)
 
 
-def _pretty(value: Any) -> SafeString:
+def pretty_json(value: Any) -> SafeString:
+    """A JSON value for an admin page: indented, keys sorted, scrolling when long (also used by conversion's admin)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) if value is not None else "-"
     return format_html('<pre style="max-height:32em;overflow:auto;white-space:pre-wrap">{}</pre>', text)
 
