@@ -26,4 +26,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/mypy .
 
 clean:
-	rm -rf var/db.sqlite3 var/storage var/dumps
+	rm -rf var/db.sqlite3 var/storage var/public var/dumps

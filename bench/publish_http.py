@@ -86,7 +86,7 @@ def _configure(folder: Path, port: int, database_url: str) -> None:
         "DATABASE_URL": database_url or f"sqlite:///{folder / 'db.sqlite3'}", "DATABASE_CONN_MAX_AGE": "600",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     })  # fmt: skip
-    for name in ("REDIS_URL", "S3_BUCKET"):
+    for name in ("REDIS_URL", "S3_BUCKET", "S3_PUBLIC_BUCKET", "STORAGE_ROOT", "PUBLIC_STORAGE_ROOT"):
         os.environ.pop(name, None)
     sys.path.insert(0, str(PROJECT))
 

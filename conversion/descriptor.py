@@ -12,6 +12,7 @@ from typing import Any
 
 from conversion.package_spec import BuildPlan, BuildReport, ColumnSpec, PackageMeta
 from conversion.vocabulary import ColumnType, column_type, is_known
+from datasets.links import http_url
 
 DATE_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
 NUMERIC_SHAPES = frozenset({"", "year", "integer", "number"})
@@ -48,10 +49,20 @@ def descriptor(plan: BuildPlan, report: BuildReport, value_shapes: Mapping[str, 
 
 
 def _source(source: Mapping[str, Any]) -> dict[str, Any]:
-    url = str(source.get("url") or "")
     name = str(source.get("id", ""))
+    url = http_url(source.get("url"))
+    if url is None:  # no address, or one that is not a web link: the source keeps its name, the value stays text
+        return {"name": name, "title": f"Legacy source {name}", **_as_recorded(source.get("url"))}
     title = url.rstrip("/").rsplit("/", 1)[-1] or f"Legacy source {name}"
-    return {"name": name, "title": title, **({"path": url, "web": url} if url else {})}
+    return {"name": name, "title": title, "path": url, "web": url}
+
+
+def _as_recorded(value: object) -> dict[str, str]:
+    """A legacy address that is not an http(s) URL (`javascript:`, `ftp:`, a relative path) is not dropped, since the
+    package keeps everything the legacy dataset had; it is kept under `url_as_recorded`, a name that no consumer
+    (this site, FDP tools, data.json) treats as a link, where `url`, `path` and `web` would be followed."""
+    text = str(value or "")
+    return {"url_as_recorded": text} if text.strip() else {}
 
 
 def _people(meta: PackageMeta) -> dict[str, Any]:
@@ -67,7 +78,7 @@ def _people(meta: PackageMeta) -> dict[str, Any]:
 def _legacy(meta: PackageMeta) -> dict[str, Any]:
     return {
         "name": meta.legacy_name,
-        "url": meta.legacy_url,
+        **({"url": url} if (url := http_url(meta.legacy_url)) else _as_recorded(meta.legacy_url)),
         "title": meta.title,
         "category": meta.category,
         "currency": meta.currency,

@@ -2,6 +2,7 @@
 
 A zip can name ../../x, hold links, claim small sizes and unpack to terabytes, or hold ten million entries: every
 name is checked before anything is written, and the bytes that really come out are counted against a budget.
+Its datapackage.json is read by `conversion.package_descriptor.descriptor_load`, which has limits of its own.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import tempfile
 import threading
 import time
 import traceback
@@ -27,7 +26,7 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
-from conversion import queue, roles
+from conversion import queue, roles, workdirs
 from conversion.build import build_package
 from conversion.models import ConversionRun, DimensionMapping, ReviewEvent
 from conversion.package_spec import BuildReport
@@ -56,6 +55,7 @@ def conversion_request(*, dataset: LegacyDataset, user: Any = None, sync: bool =
             if not _is_stale(active):
                 return active
             _fail(active, "the worker stopped before finishing (killed or lost); a new run was started")
+            workdirs.remove_run_folders(active.pk)
         run = ConversionRun.objects.create(dataset=dataset, requested_by=roles.requester(user))
         inline = queue.dispatch("conversion", JOB, run, sync=sync)
     if inline:
@@ -104,8 +104,7 @@ def _attempts(run: ConversionRun) -> None:
 
 
 def _convert(run: ConversionRun) -> None:
-    with tempfile.TemporaryDirectory(prefix=f"conversion-{run.pk}-") as scratch:
-        workdir = Path(scratch)
+    with workdirs.run_folder(run.pk) as workdir:
         plan = build_plan(run.dataset, workdir / "inputs")
         run.append_log(f"building from {len(plan.sources)} source file(s), {len(plan.columns)} columns")
         out = workdir / "package"

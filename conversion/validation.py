@@ -28,6 +28,7 @@ from jsonschema.exceptions import ValidationError, best_match  # type: ignore[im
 
 from conversion import duplicate_keys
 from conversion.data_check import DataCheck, check_data
+from conversion.package_descriptor import DescriptorError, descriptor_load
 from conversion.package_files import DESCRIPTOR, MAX_UNZIPPED_BYTES, PackageError, opened_package
 from conversion.vocabulary import column_type, is_known
 
@@ -180,15 +181,12 @@ def _validate_folder(folder: Path, frictionless_rows: int | None = None) -> Vali
 
 
 def _read_descriptor(folder: Path, result: ValidationResult) -> dict[str, Any] | None:
+    """None, with the reason as a problem, for a descriptor no validator should see (see descriptor_load)."""
     try:
-        value = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        result.add(Problem(DESCRIPTOR, f"cannot be read as JSON: {error}", code="descriptor"))
+        return descriptor_load(folder)
+    except DescriptorError as error:
+        result.add(Problem(DESCRIPTOR, error.reason, code="descriptor"))
         return None
-    if not isinstance(value, dict):
-        result.add(Problem(DESCRIPTOR, "is not a JSON object", code="descriptor"))
-        return None
-    return value
 
 
 # Layer 1: our JSON Schema -------------------------------------------------------------------------------------------
@@ -265,7 +263,12 @@ def _find_data_files(folder: Path, resources: list[_Resource], result: Validatio
         if "://" in raw:
             result.add(Problem(where, f"{raw} is remote; only data inside the package is checked", code="data-file"))
             continue
-        file = (root / raw).resolve()
+        try:
+            file = (root / raw).resolve()
+            file.is_file()
+        except (ValueError, OSError):  # a NUL byte, a name longer than the system allows
+            result.add(Problem(where, f"{_short(repr(raw))} cannot be a file name", code="data-file"))
+            continue
         if not file.is_relative_to(root):
             result.add(Problem(where, f"{raw} points outside the package", code="data-file"))
         elif not file.is_file():

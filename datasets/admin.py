@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from datasets import state
+from datasets.links import link_or_text
 from datasets.models import HarvestRecord, LegacyDataset, Source, SourceRun, TeamMember
 
 
@@ -102,7 +103,7 @@ class SourceInline(ReadOnlyInline):
 
     @admin.display(description="URL")
     def source_url(self, source: Source) -> SafeString:
-        return format_html('<a href="{}" rel="noreferrer noopener">{}</a>', source.url, source.url)
+        return link_or_text(source.url)
 
     @admin.display(description="archived file")
     def archived(self, source: Source) -> SafeString | str:
@@ -253,7 +254,7 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if not dataset.is_incomplete:
             return format_html("{}", "complete")
         reasons = ", ".join(code.replace("_", " ") for code in dataset.incomplete_reasons)
-        return format_html('<strong style="color:var(--error-fg,#b00)">incomplete</strong>: {}', reasons)
+        return format_html('<strong class="incomplete">incomplete</strong>: {}', reasons)
 
     @admin.display(description="sources (fetched / unreachable / all)")
     def sources_ok(self, dataset: Any) -> str:
@@ -270,10 +271,8 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # -- change page ----------------------------------------------------------------------------------------------
 
     @admin.display(description="legacy page")
-    def legacy_link(self, dataset: LegacyDataset) -> SafeString | str:
-        if not dataset.legacy_url:
-            return "-"
-        return format_html('<a href="{}" rel="noreferrer noopener">{}</a>', dataset.legacy_url, dataset.legacy_url)
+    def legacy_link(self, dataset: LegacyDataset) -> SafeString:
+        return link_or_text(dataset.legacy_url)
 
     @admin.display(description="state")
     def state(self, dataset: LegacyDataset) -> SafeString:
@@ -325,7 +324,7 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 def pretty_json(value: Any) -> SafeString:
     """A JSON value for an admin page: indented, keys sorted, scrolling when long (also used by conversion's admin)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) if value is not None else "-"
-    return format_html('<pre style="max-height:32em;overflow:auto;white-space:pre-wrap">{}</pre>', text)
+    return format_html('<pre class="pretty-json">{}</pre>', text)
 
 
 def _suffix(name: str) -> str:

@@ -102,7 +102,8 @@ def _fetch_to_scratch(
             results = _results(answer, client.url("api/2/search"))
             total = _results_count(answer) if total is None else total
             for entry in results:
-                row = flatten_entry(entry)
+                # The instance may echo the key we sent in any cell or column name: none of it reaches the file.
+                row = {client.redact(key): client.redact(value) for key, value in flatten_entry(entry).items()}
                 header.update(dict.fromkeys(row))
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             rows += len(results)

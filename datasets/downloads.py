@@ -12,12 +12,13 @@ from typing import Any
 import requests
 
 from datasets.client import LegacyClient, LegacyError
-from datasets.safety import UnsafeURLError
+from datasets.transport import Deadline
 
 FETCHED = "fetched"
 UNREACHABLE = "unreachable"
 NOT_TRIED = "not_tried"
 CHUNK_BYTES = 256 * 1024
+INTERRUPTIONS = (requests.exceptions.ChunkedEncodingError, requests.ConnectionError, requests.Timeout)
 HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<frameset", b"<body")
 
 
@@ -64,12 +65,18 @@ def archive_source(
     max_bytes: int,
     previous: ArchiveRecord | None = None,
 ) -> ArchiveRecord:
-    """Fetch `url` into folder/relative_path; on failure keep the previous good copy and say what went wrong."""
+    """Fetch `url` into folder/relative_path; on failure keep the previous good copy and say what went wrong.
+
+    The whole download, retries included, ends by the client's download deadline.
+    """
     now = _now()
     destination = folder / relative_path
     usable_previous = previous if _previous_copy_is_intact(previous, destination) else None
     try:
-        record = _download(client, url, destination, max_bytes=max_bytes, previous=usable_previous)
+        with client.download_deadline() as deadline:
+            record = _download(
+                client, url, destination, max_bytes=max_bytes, previous=usable_previous, deadline=deadline
+            )
     except DownloadProblem as problem:
         message = client.redact(str(problem))
         if usable_previous is not None:
@@ -79,13 +86,23 @@ def archive_source(
 
 
 def _download(
-    client: LegacyClient, url: str, destination: Path, *, max_bytes: int, previous: ArchiveRecord | None
+    client: LegacyClient,
+    url: str,
+    destination: Path,
+    *,
+    max_bytes: int,
+    previous: ArchiveRecord | None,
+    deadline: Deadline,
 ) -> ArchiveRecord:
     attempts = client.config.retries + 1
     for attempt in range(attempts):
         try:
-            return _download_once(client, url, destination, max_bytes=max_bytes, previous=previous)
-        except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError, requests.Timeout) as error:
+            return _download_once(client, url, destination, max_bytes=max_bytes, previous=previous, deadline=deadline)
+        except requests.RequestException as error:
+            if deadline.passed:
+                raise DownloadProblem(deadline.problem) from error
+            if not isinstance(error, INTERRUPTIONS):  # e.g. a body that does not decode as its Content-Encoding says
+                raise DownloadProblem(f"download failed: {error}") from error
             # The body was cut short after the headers arrived: the client's retries do not cover that part.
             if attempt == attempts - 1:
                 raise DownloadProblem(f"download interrupted after {attempts} attempts: {error}") from error
@@ -93,10 +110,16 @@ def _download(
 
 
 def _download_once(
-    client: LegacyClient, url: str, destination: Path, *, max_bytes: int, previous: ArchiveRecord | None
+    client: LegacyClient,
+    url: str,
+    destination: Path,
+    *,
+    max_bytes: int,
+    previous: ArchiveRecord | None,
+    deadline: Deadline,
 ) -> ArchiveRecord:
     try:
-        with client.stream(url, headers=_conditional_headers(previous)) as response:
+        with client.stream(url, headers=_conditional_headers(previous), deadline=deadline) as response:
             if response.status_code == 304 and previous is not None:
                 return previous
             content_type = response.headers.get("Content-Type", "")
@@ -105,7 +128,7 @@ def _download_once(
                     f"the server answered an HTML page ({content_type}) instead of a data file",
                     http_status=response.status_code,
                 )
-            sha256, size = _stream_to_file(response, destination, max_bytes=max_bytes)
+            sha256, size = _stream_to_file(response, destination, max_bytes=max_bytes, deadline=deadline)
             return ArchiveRecord(
                 status=FETCHED,
                 sha256=sha256,
@@ -116,13 +139,14 @@ def _download_once(
                 last_modified=response.headers.get("Last-Modified"),
                 fetched_at=_now(),
             )
-    except LegacyError as error:
+    except LegacyError as error:  # refusals of the address filter included
         raise DownloadProblem(error.message, http_status=error.status) from error
-    except UnsafeURLError as error:
-        raise DownloadProblem(f"refused: {error}") from error
 
 
-def _stream_to_file(response: requests.Response, destination: Path, *, max_bytes: int) -> tuple[str, int]:
+def _stream_to_file(
+    response: requests.Response, destination: Path, *, max_bytes: int, deadline: Deadline
+) -> tuple[str, int]:
+    """Decoded bytes (iter_content decodes), so a Content-Encoding bomb is cut at the cap, not at its wire size."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".part")
     digest = hashlib.sha256()
@@ -135,8 +159,12 @@ def _stream_to_file(response: requests.Response, destination: Path, *, max_bytes
                 size += len(chunk)
                 if size > max_bytes:
                     raise DownloadProblem(f"larger than the size cap of {max_bytes} bytes")
+                if deadline.passed:
+                    raise DownloadProblem(deadline.problem)
                 digest.update(chunk)
                 out.write(chunk)
+        if deadline.passed:  # a body without Content-Length that the deadline cut off ends like a complete one
+            raise DownloadProblem(deadline.problem)
         expected = response.headers.get("Content-Length")
         if expected is not None and expected.isdigit() and int(expected) != size and not _is_encoded(response):
             raise requests.exceptions.ChunkedEncodingError(f"received {size} of {expected} bytes")

@@ -2,6 +2,10 @@
 
 A dump folder holds one sub-folder per dataset, or is itself one dataset's folder:
 `dataset.json`, `archive/<source id>.<ext>`, and the cube's rows as `entries.csv` (ours) or `dataset.csv` (2015).
+
+A dump is hostile input: the dataset's name must be one safe folder name, every file is opened through
+`dump_files.dump_file` (inside the dataset's folder, no symbolic links), and an archived file must match the size and
+sha256 its record gives. What is refused becomes a problem of the source or the dataset, never a stored file.
 """
 
 from __future__ import annotations
@@ -9,15 +13,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from datasets.downloads import FETCHED, NOT_TRIED, ArchiveRecord, file_sha256
+from datasets.downloads import FETCHED, NOT_TRIED, UNREACHABLE, ArchiveRecord, file_sha256
+from datasets.dump_files import RefusedFile, archive_mismatch, dump_file, dump_folder, read_json_object
+from datasets.names import dataset_name_problem
 
 DATASET_FILE = "dataset.json"
 ENTRY_FILES = ("entries.csv", "dataset.csv")
@@ -27,6 +34,8 @@ KNOWN_KEYS = {
     "entries", "export", "html_url",
 }  # fmt: skip
 VOLATILE_ARCHIVE_KEYS = {"checked_at", "fetched_at", "refresh_error"}
+PROBLEM_STEP = "import"
+MISSING_FILE = "recorded as fetched but the file is missing from the dump"
 
 
 class DumpError(Exception):
@@ -43,6 +52,7 @@ class DumpedSource:
     archive: ArchiveRecord
     archive_file: Path | None
     loaded: bool | None
+    archive_sha256: str = ""  # of archive_file, as checked when the dump was read
 
 
 @dataclass(frozen=True)
@@ -84,30 +94,36 @@ class DumpedDataset:
 
 
 def find_dataset_folders(path: Path) -> list[Path]:
-    if (path / DATASET_FILE).is_file():
+    """The dataset folders of a dump, or the folder itself; symbolic links are listed too, to be refused by name."""
+    if _has_dataset_file(path):
         return [path]
     if not path.is_dir():
         raise DumpError(f"{path} is not a folder")
-    return sorted(child for child in path.iterdir() if (child / DATASET_FILE).is_file())
+    return sorted(child for child in path.iterdir() if _has_dataset_file(child))
+
+
+def _has_dataset_file(folder: Path) -> bool:
+    return os.path.lexists(folder / DATASET_FILE)
 
 
 def read_dataset_folder(folder: Path) -> DumpedDataset:
-    document = _load(folder / DATASET_FILE)
-    name = str(document.get("name") or "").strip()
-    if not name:
-        raise DumpError(f"{folder / DATASET_FILE} has no dataset name")
+    """One dataset's folder as plain values; DumpError when its dataset.json cannot be used at all."""
+    document = _load(folder)
+    name = _name(folder, document)  # before any other file is opened
+    problems: list[dict[str, Any]] = []
     export = _mapping(document.get("export"))
-    entries_file, entries_sha256, entry_count = _entries(folder)
-    aggregates = _optional_json(folder / "aggregates.json")
+    entries_file, entries_sha256, entry_count = _entries(folder, problems)
+    aggregates = _aggregates(folder, problems)
     if entry_count is None and aggregates and isinstance(aggregates.get("num_entries"), int):
         entry_count = aggregates["num_entries"]
+    sources = [_source(folder, item, problems) for item in _list(document.get("sources")) if _has_int_id(item)]
     dumped = DumpedDataset(
         folder=folder,
         name=name,
         fields=_fields(document),
         raw_model=document["data"] if isinstance(document.get("data"), dict) else None,
         model_fetch_error=str(export.get("model_error") or ""),
-        sources=[_source(folder, item) for item in _list(document.get("sources")) if _has_int_id(item)],
+        sources=sources,
         team=_team(document),
         runs=_runs(document.get("runs")),
         entries_file=entries_file,
@@ -115,7 +131,7 @@ def read_dataset_folder(folder: Path) -> DumpedDataset:
         entry_count=entry_count,
         entries_complete=_entries_complete(document.get("entries")),
         aggregates=aggregates,
-        harvest_problems=[dict(p) for p in _list(export.get("problems")) if isinstance(p, Mapping)],
+        harvest_problems=[dict(p) for p in _list(export.get("problems")) if isinstance(p, Mapping)] + problems,
         harvested_at=_harvested_at(export, folder),
         origin=str(export.get("legacy_url") or folder.resolve()),
     )
@@ -123,26 +139,41 @@ def read_dataset_folder(folder: Path) -> DumpedDataset:
     return dumped
 
 
-def _load(path: Path) -> dict[str, Any]:
+def _load(folder: Path) -> dict[str, Any]:
+    """dataset.json, from a folder that is no symbolic link and whose name could be a dataset's."""
+    folder_name = Path(os.path.abspath(folder)).name
+    problem = "it is a symbolic link" if folder.is_symlink() else dataset_name_problem(folder_name)
+    if problem is not None:
+        raise DumpError(f"refused the dataset folder {folder}: {problem}")
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        path = dump_file(folder, DATASET_FILE)
+        if path is None:
+            raise DumpError(f"{folder} has no {DATASET_FILE}")
+        return read_json_object(path)
+    except RefusedFile as refused:
+        raise DumpError(f"refused {folder / DATASET_FILE}: {refused}") from refused
     except OSError as error:
-        raise DumpError(f"cannot read {path}: {error.strerror}") from error
+        raise DumpError(f"cannot read {folder / DATASET_FILE}: {error.strerror}") from error
     except ValueError as error:
-        raise DumpError(f"{path} is not valid JSON: {error}") from error
-    if not isinstance(value, dict):
-        raise DumpError(f"{path} does not hold a JSON object")
-    return value
+        raise DumpError(f"{folder}: {error}") from error
 
 
-def _optional_json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
+def _name(folder: Path, document: Mapping[str, Any]) -> str:
+    """The dataset's name: it names storage keys (legacy/<name>/...), so it must be one safe path segment."""
+    name = str(document.get("name") or "").strip()
+    problem = dataset_name_problem(name)
+    if problem is not None:
+        raise DumpError(f"refused {folder / DATASET_FILE}: {problem}")
+    return name
+
+
+def _aggregates(folder: Path, problems: list[dict[str, Any]]) -> dict[str, Any] | None:
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        path = dump_file(folder, "aggregates.json")
+        return read_json_object(path) if path is not None else None
+    except (RefusedFile, OSError, ValueError) as error:
+        _problem(problems, f"aggregates.json not read: {_why(error)}")
         return None
-    return value if isinstance(value, dict) else None
 
 
 def _fields(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,15 +198,12 @@ def _fields(document: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _source(folder: Path, item: Mapping[str, Any]) -> DumpedSource:
+def _source(folder: Path, item: Mapping[str, Any], problems: list[dict[str, Any]]) -> DumpedSource:
     source_id = int(item["id"])
-    archive = ArchiveRecord.from_dict(item.get("archive"))
-    path = folder / archive.path if archive.path else _find_archive(folder, source_id)
-    if path is not None and not path.is_file():
-        path = None
-    if path is not None and archive.status == NOT_TRIED:
-        # The 2015 dumps hold archived files without any record of the download.
-        archive = ArchiveRecord(status=FETCHED, path=str(path.relative_to(folder)))
+    recorded = ArchiveRecord.from_dict(item.get("archive"))
+    archive, path, sha256 = _archive(folder, source_id, recorded)
+    if archive.status != recorded.status and archive.status == UNREACHABLE:
+        _problem(problems, f"source {source_id}: {archive.error}")
     return DumpedSource(
         legacy_id=source_id,
         url=_text(item.get("url")),
@@ -183,14 +211,45 @@ def _source(folder: Path, item: Mapping[str, Any]) -> DumpedSource:
         updated_at=_datetime(item.get("updated_at")),
         analysis=_analysis(item.get("analysis")),
         archive=archive,
-        archive_file=path if archive.status == FETCHED else None,
+        archive_file=path,
         loaded=item["loaded"] if isinstance(item.get("loaded"), bool) else None,
+        archive_sha256=sha256,
     )
 
 
+def _archive(folder: Path, source_id: int, archive: ArchiveRecord) -> tuple[ArchiveRecord, Path | None, str]:
+    """The archive record as the import should see it, the file to store (if any) and that file's sha256.
+
+    A file that is refused, missing though recorded as fetched, or not the one recorded makes the source
+    unreachable with the reason: it is not counted as fetched, and nothing is stored.
+    """
+    if archive.status not in (FETCHED, NOT_TRIED):
+        return archive, None, ""
+    try:
+        path = dump_file(folder, archive.path) if archive.path else _find_archive(folder, source_id)
+    except RefusedFile as refused:
+        return _not_kept(archive, f"refused the archived file: {refused}"), None, ""
+    if path is None:
+        return (_not_kept(archive, MISSING_FILE) if archive.status == FETCHED else archive), None, ""
+    mismatch, sha256 = archive_mismatch(archive, path)
+    if mismatch is not None:
+        return _not_kept(archive, f"refused the archived file: {mismatch}"), None, ""
+    if archive.status == NOT_TRIED:
+        # The 2015 dumps hold archived files without any record of the download.
+        archive = ArchiveRecord(status=FETCHED, path=path.relative_to(folder).as_posix())
+    return archive, path, sha256
+
+
+def _not_kept(archive: ArchiveRecord, reason: str) -> ArchiveRecord:
+    return replace(archive, status=UNREACHABLE, error=reason)
+
+
 def _find_archive(folder: Path, source_id: int) -> Path | None:
-    matches = sorted((folder / "archive").glob(f"{source_id}.*")) if (folder / "archive").is_dir() else []
-    return next((match for match in matches if not match.name.endswith(".part")), None)
+    """The 2015 dumps' archive/<source id>.<ext>, found by listing; symbolic links are refused like named paths."""
+    if dump_folder(folder, "archive") is None:
+        return None
+    names = sorted(path.name for path in (folder / "archive").glob(f"{source_id}.*") if not path.name.endswith(".part"))
+    return dump_file(folder, f"archive/{names[0]}") if names else None
 
 
 def _analysis(value: Any) -> Any:
@@ -238,15 +297,31 @@ def _runs(value: Any) -> list[DumpedRun] | None:
     ]
 
 
-def _entries(folder: Path) -> tuple[Path | None, str, int | None]:
+def _entries(folder: Path, problems: list[dict[str, Any]]) -> tuple[Path | None, str, int | None]:
     """The cube's rows file, its hash and its row count (quoted newlines make line counts wrong)."""
     for name in ENTRY_FILES:
-        path = folder / name
-        if path.is_file():
-            with path.open(encoding="utf-8", newline="") as handle:
-                rows = sum(1 for _ in csv.reader(handle)) - 1
-            return path, file_sha256(path), max(rows, 0)
+        try:
+            path = dump_file(folder, name)
+            if path is not None:
+                return path, file_sha256(path), _csv_rows(path)
+        except (RefusedFile, OSError, ValueError, csv.Error) as error:
+            _problem(problems, f"{name} not read: {_why(error)}")
     return None, "", None
+
+
+def _csv_rows(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+def _problem(problems: list[dict[str, Any]], text: str) -> None:
+    problems.append({"step": PROBLEM_STEP, "problem": text})
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
 
 
 def _entries_complete(value: Any) -> bool | None:
@@ -271,7 +346,7 @@ def _content_hash(document: Mapping[str, Any], dumped: DumpedDataset) -> str:
         for source in _list(document.get("sources"))
     ]
     stable["__files__"] = {
-        "archive": {str(s.legacy_id): file_sha256(s.archive_file) for s in dumped.sources if s.archive_file},
+        "archive": {str(s.legacy_id): s.archive_sha256 for s in dumped.sources if s.archive_file},
         "entries": dumped.entries_sha256,
         "aggregates": dumped.aggregates,
         "model_error": dumped.model_fetch_error,

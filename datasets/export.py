@@ -6,12 +6,10 @@ on. What an earlier run fetched successfully is kept when the same step fails no
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -20,6 +18,8 @@ from urllib.parse import quote, urlsplit
 from datasets import cube, legacy_html
 from datasets.client import LegacyClient, LegacyError
 from datasets.downloads import FETCHED, UNREACHABLE, ArchiveRecord, archive_source, file_sha256
+from datasets.export_discovery import ExportFailed, ExportOptions, discover, name_problem
+from datasets.export_files import read_json, redact_file, redact_value, write_json_atomically
 from datasets.legacy_model import normalise_model
 
 TOOL = "openspending-migration"
@@ -28,19 +28,6 @@ REPORT_FILE = "export-report.json"
 SOURCE_EXTENSIONS = {".csv", ".tsv", ".txt", ".json", ".xls", ".xlsx", ".ods", ".zip", ".xml"}
 DATASET_FIELDS = ("name", "label", "description", "currency", "default_time", "schema_version", "category")
 OPTIONAL_FIELDS = ("serp_title", "serp_teaser", "badges", "html_url")
-
-
-class ExportFailed(Exception):
-    """The export as a whole cannot run (the instance is unreachable, the target is unusable)."""
-
-
-@dataclass(frozen=True)
-class ExportOptions:
-    include_private: bool = False
-    names: tuple[str, ...] = ()
-    entries: bool = True
-    workers: int = 4
-    max_source_bytes: int = 512 * 1024 * 1024
 
 
 @dataclass
@@ -79,46 +66,6 @@ class ExportSummary:
         }
 
 
-# -- discovery ---------------------------------------------------------------------------------------------------
-
-
-def discover(client: LegacyClient, options: ExportOptions) -> dict[str, bool]:
-    """Dataset names to export, each with whether it is private. Raises ExportFailed when the listing fails."""
-    try:
-        listing = client.get_json("datasets.json")
-    except LegacyError as error:
-        raise ExportFailed(f"cannot list datasets: {client.redact(str(error))}") from error
-    if not isinstance(listing, Mapping) or not isinstance(listing.get("datasets"), list):
-        raise ExportFailed(f"{client.url('datasets.json')} did not answer a dataset listing")
-    public = {str(item["name"]) for item in listing["datasets"] if isinstance(item, Mapping) and item.get("name")}
-    found = dict.fromkeys(sorted(public), False)
-    if options.include_private:
-        if not client.has_api_key:
-            raise ExportFailed("--include-private needs --api-key: private datasets are only visible to their team")
-        found.update(dict.fromkeys(sorted(_private_candidates(client) - public), True))
-    if options.names:
-        return {name: found.get(name, name not in public) for name in options.names}
-    return found
-
-
-def _private_candidates(client: LegacyClient) -> set[str]:
-    """Names the key's account can read beyond the public listing: its dashboard and the search facets."""
-    names: set[str] = set()
-    with contextlib.suppress(LegacyError):
-        names.update(legacy_html.parse_managed_datasets(client.get_text("dashboard")))
-    try:
-        answer = client.get_json("api/2/search", {"facet_field": "dataset", "pagesize": 0, "facet_pagesize": 100})
-        facets = answer.get("facets", {}).get("dataset", []) if isinstance(answer, Mapping) else []
-        names.update(str(pair[0]) for pair in facets if isinstance(pair, list) and pair)
-    except (LegacyError, AttributeError):
-        pass
-    return {name for name in names if _is_safe_name(name)}
-
-
-def _is_safe_name(name: str) -> bool:
-    return bool(name) and "/" not in name and "\\" not in name and name not in {".", ".."}
-
-
 # -- the whole run ------------------------------------------------------------------------------------------------
 
 
@@ -134,13 +81,17 @@ def export_instance(
         target.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ExportFailed(f"cannot write to {target}: {error}") from error
-    names = discover(client, options)
+    names = discover(client, include_private=options.include_private, only=options.names)
     if on_start:
         on_start(len(names))
     summary = ExportSummary(base_url=client.base_url)
 
     def run(item: tuple[str, bool]) -> DatasetOutcome:
-        return export_dataset(client, item[0], target / item[0], private=item[1], options=options)
+        name, private = item
+        try:
+            return export_dataset(client, name, target, private=private, options=options)
+        except Exception as error:  # one dataset's failure, whatever it is, must not end the run
+            return _failed(client, name, private, f"{type(error).__name__}: {error}")
 
     with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         for outcome in pool.map(run, names.items()):
@@ -156,8 +107,14 @@ def export_instance(
             "totals": summary.totals(),
             "datasets": [outcome.as_dict() for outcome in summary.outcomes],
         },
+        redact=client.redact,
     )
     return summary
+
+
+def _failed(client: LegacyClient, name: str, private: bool, problem: str) -> DatasetOutcome:
+    """The outcome of a dataset that could not be exported; its name and problem as safe to print and write."""
+    return DatasetOutcome(name=client.redact(name), ok=False, private=private, problems=[client.redact(problem)])
 
 
 # -- one dataset ----------------------------------------------------------------------------------------------------
@@ -186,26 +143,42 @@ class _Work:
 
 
 def export_dataset(
-    client: LegacyClient, name: str, folder: Path, *, private: bool, options: ExportOptions
+    client: LegacyClient, name: str, target: Path, *, private: bool, options: ExportOptions
 ) -> DatasetOutcome:
-    outcome = DatasetOutcome(name=name, private=private)
-    if not _is_safe_name(name):
-        outcome.ok = False
-        outcome.problems.append(f"refused dataset name {name!r}")
-        return outcome
-    folder.mkdir(parents=True, exist_ok=True)
+    """Export one dataset into target/<name>/; a name that cannot be one folder there is refused first."""
+    refusal = _refusal(client, name, target)
+    if refusal is not None:
+        return _failed(client, name, private, f"refused: {refusal}")
+    folder = target / name
+    folder.mkdir(exist_ok=True)
     work = _Work(client=client, name=name, folder=folder, options=options, previous=read_json(folder / DATASET_FILE))
     meta = work.fetch("dataset", f"{quote(name)}.json")
     if not isinstance(meta, Mapping):
-        outcome.ok = False
-        outcome.problems = [p["problem"] for p in work.problems] or ["dataset metadata is not an object"]
-        return outcome  # the previous dataset.json, if any, stays as it was
+        problems = [p["problem"] for p in work.problems] or ["dataset metadata is not an object"]
+        return DatasetOutcome(name=name, ok=False, private=private, problems=problems)  # the old dataset.json stays
+    document = _document(work, meta, private=private)
+    write_json_atomically(folder / DATASET_FILE, document, redact=client.redact)
+    return _outcome(DatasetOutcome(name=name, private=private), document, work)
+
+
+def _refusal(client: LegacyClient, name: str, target: Path) -> str | None:
+    problem = name_problem(client, name)
+    if problem is None and (target / name).is_symlink():
+        # Written through, it would put the dataset's files wherever the link points.
+        problem = f"{target / name} is a symbolic link"
+    return problem
+
+
+def _document(work: _Work, meta: Mapping[str, Any], *, private: bool) -> dict[str, Any]:
+    """dataset.json: the 2015 dumps' shape, plus what the export saw (runs, visualisations, problems)."""
     document = _dataset_fields(meta, private=private)
+    if document["name"] != work.name:
+        work.problem("dataset", f"the instance answered for the name {str(document['name'])[:80]!r}")
+        document["name"] = work.name  # the name we asked for, checked above, is the one the dump folder has
     document["data"], model_error = _model_data(work)
     document["sources"] = _sources(work)
-    document["visualisations"] = work.fetch("views", f"{quote(name)}/views.json") or work.previous.get(
-        "visualisations", []
-    )
+    visualisations = work.fetch("views", f"{quote(work.name)}/views.json")
+    document["visualisations"] = visualisations or work.previous.get("visualisations", [])
     document.update(_team(work))
     editor = _editor(work)
     if editor is not None:
@@ -215,13 +188,12 @@ def export_dataset(
     _cube(work, document)
     document["export"] = {
         "tool": TOOL,
-        "legacy_url": client.base_url,
+        "legacy_url": work.client.base_url,
         "exported_at": _now(),
         "problems": work.problems,
         "model_error": model_error,
     }
-    write_json_atomically(folder / DATASET_FILE, document)
-    return _outcome(outcome, document, work)
+    return document
 
 
 def _dataset_fields(meta: Mapping[str, Any], *, private: bool) -> dict[str, Any]:
@@ -231,8 +203,8 @@ def _dataset_fields(meta: Mapping[str, Any], *, private: bool) -> dict[str, Any]
     document["created_at"] = timestamps.get("created")
     document["updated_at"] = timestamps.get("last_modified")
     document["private"] = private
-    document["languages"] = list(meta.get("languages") or [])
-    document["territories"] = list(meta.get("territories") or [])
+    for key in ("languages", "territories"):
+        document[key] = list(meta[key]) if isinstance(meta.get(key), list) else []
     return document
 
 
@@ -283,15 +255,28 @@ def _source(work: _Work, item: Mapping[str, Any], previous: ArchiveRecord | None
         max_bytes=work.options.max_source_bytes,
         previous=previous,
     )
+    if analysis is not None:
+        # Redacted before it becomes a string: an escaped key inside the JSON text would not match later.
+        analysis = json.dumps(redact_value(analysis, work.client.redact), ensure_ascii=False)
     return {
         "id": source_id,
         "url": url,
         "dataset": item.get("dataset", work.name),
         "created_at": item.get("created_at"),
-        # A JSON string, as in the 2015 dumps; None when it could not be fetched.
-        "analysis": json.dumps(analysis, ensure_ascii=False) if analysis is not None else None,
-        "archive": record.as_dict(),
+        "analysis": analysis,  # a JSON string, as in the 2015 dumps; None when it could not be fetched
+        "archive": _without_key(work, source_id, record).as_dict(),
     }
+
+
+def _without_key(work: _Work, source_id: int, record: ArchiveRecord) -> ArchiveRecord:
+    """The archived file with the API key redacted, if the legacy instance served one that echoes it."""
+    if not work.client.has_api_key or record.status != FETCHED or not record.path:
+        return record
+    path = work.folder / record.path
+    if not path.is_file() or not redact_file(path, work.client.redact):
+        return record
+    work.problem("sources", f"source {source_id}: the file held the API key, replaced by *** in the archived copy")
+    return replace(record, sha256=file_sha256(path), size=path.stat().st_size)
 
 
 def _extension(url: str) -> str:
@@ -354,7 +339,7 @@ def _cube(work: _Work, document: dict[str, Any]) -> None:
         for error in aggregates.get("errors", []):
             work.problem("aggregates", f"{error['measure']}: {error['problem']}")
         if aggregates:
-            write_json_atomically(work.folder / "aggregates.json", aggregates)
+            write_json_atomically(work.folder / "aggregates.json", aggregates, redact=work.client.redact)
     if not work.options.entries:
         if "entries" in work.previous:
             document["entries"] = work.previous["entries"]
@@ -410,20 +395,6 @@ def _outcome(outcome: DatasetOutcome, document: Mapping[str, Any], work: _Work) 
 
 
 # -- files ----------------------------------------------------------------------------------------------------------
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def write_json_atomically(path: Path, value: Any) -> None:
-    partial = path.with_name(path.name + ".part")
-    partial.write_text(json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(partial, path)
 
 
 def iter_dataset_names(values: Iterable[str]) -> tuple[str, ...]:

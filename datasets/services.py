@@ -14,7 +14,9 @@ from django.utils.dateparse import parse_datetime
 from datasets.downloads import file_sha256
 from datasets.dump import DumpedDataset, DumpedSource
 from datasets.legacy_model import normalise_model
+from datasets.links import link_problems
 from datasets.models import HarvestRecord, LegacyDataset, Source, SourceRun, TeamMember
+from datasets.names import check_dataset_name, safe_suffix
 
 CREATED = "created"
 UPDATED = "updated"
@@ -33,6 +35,7 @@ class ImportResult:
 
 def dataset_import(*, dumped: DumpedDataset, force: bool = False) -> ImportResult:
     """Create or update one dataset from a dump; a dump identical to the last import changes nothing."""
+    check_dataset_name(dumped.name)  # it names the storage keys below: InvalidDatasetName (a ValueError) if unsafe
     existing = LegacyDataset.objects.filter(name=dumped.name).first()
     if existing is not None and existing.content_hash == dumped.content_hash:
         return ImportResult(dumped.name, UNCHANGED)
@@ -99,7 +102,7 @@ def _apply_fields(dataset: LegacyDataset, dumped: DumpedDataset, entries_name: s
     dataset.entries_file = entries_name
     dataset.entries_sha256 = dumped.entries_sha256
     dataset.aggregates = dumped.aggregates
-    dataset.harvest_problems = dumped.harvest_problems
+    dataset.harvest_problems = dumped.harvest_problems + link_problems(dumped)  # non-http(s) addresses, never links
     dataset.origin = dumped.origin
     dataset.harvested_at = dumped.harvested_at
     dataset.content_hash = dumped.content_hash
@@ -131,7 +134,7 @@ def _store_source_file(dumped: DumpedDataset, source: DumpedSource) -> StoredFil
     if source.archive_file is None:
         return None
     sha256 = file_sha256(source.archive_file)
-    name = f"legacy/{dumped.name}/sources/{source.legacy_id}-{sha256[:12]}{source.archive_file.suffix}"
+    name = f"legacy/{dumped.name}/sources/{source.legacy_id}-{sha256[:12]}{safe_suffix(source.archive_file)}"
     return StoredFile(_store(name, source.archive_file), sha256, source.archive_file.stat().st_size)
 
 

@@ -1,11 +1,14 @@
 """Settings, read from environment variables.
 
-With no variables set the site runs embedded: SQLite under var/, files under var/storage/, jobs inline.
+With no variables set the site runs embedded: SQLite under var/, working files under var/storage/ and public ones
+under var/public/, jobs inline.
 Production sets DATABASE_URL (PostgreSQL), REDIS_URL (django-rq workers) and the S3_* variables.
 """
 
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -14,11 +17,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off"}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
+    """A typo must not quietly turn a safety switch off: anything but a known word is an error."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ImproperlyConfigured(f"{name}={value!r}: use one of {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}")
+    return word in TRUE_WORDS
 
 
 def env_int(name: str, default: int) -> int:
@@ -42,6 +53,22 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# HTTPS. Cookies are sent over HTTPS only unless DEBUG is on; redirects and HSTS depend on where TLS ends, so the
+# deployment turns them on (README, Production). Behind a proxy that terminates TLS, SECURE_PROXY_SSL_HEADER names
+# the header it sets to "https" (e.g. X-Forwarded-Proto); only set it when the proxy always overwrites that header.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# No script needs the CSRF cookie (forms carry the token, the review preview posts its form), so scripts cannot read it.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,6 +77,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_rq",
+    "csp",
     "datasets",
     "conversion",
     "publishing",
@@ -63,7 +91,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
+
+# Content-Security-Policy on every response: scripts, styles and everything else from this site only; no inline
+# script or style anywhere (the admin's own templates have none; ours keep theirs in static files). The job
+# dashboard's one inline script is allowed by its hash there only (conversion/job_dashboard.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 if not DEBUG:
     # gunicorn serves the admin's static files through WhiteNoise; runserver does it itself in development.
@@ -114,14 +161,47 @@ PUBLIC_VERSION_CHECK_SECONDS = float(os.environ.get("PUBLIC_VERSION_CHECK_SECOND
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-# Storage: local files in embedded mode, S3 (or any S3-compatible endpoint) when S3_BUCKET is set.
-S3_BUCKET = os.environ.get("S3_BUCKET", "")
-STORAGE_ROOT = Path(os.environ.get("STORAGE_ROOT", VAR_DIR / "storage"))
-if S3_BUCKET:
-    _default_storage = {
+# Storage, split in two so that no single bucket policy can expose private material (README, Production): "default"
+# is the working storage (archived sources, every conversion's output, private datasets' packages), never public;
+# "public" holds only what the public site serves (published packages, the registry, bulk zips). S3 (or any
+# S3-compatible endpoint) when S3_BUCKET is set, S3_PUBLIC_BUCKET then being another bucket on the same endpoint with
+# the same credentials; else two local folders, neither inside the other.
+S3_BUCKET = os.environ.get("S3_BUCKET", "").strip()
+S3_PUBLIC_BUCKET = os.environ.get("S3_PUBLIC_BUCKET", "").strip()
+STORAGE_ROOT = Path(os.environ.get("STORAGE_ROOT") or VAR_DIR / "storage")
+PUBLIC_STORAGE_ROOT = Path(os.environ.get("PUBLIC_STORAGE_ROOT") or VAR_DIR / "public")
+
+
+def storage_split_problem(working_bucket: str, public_bucket: str, working_root: Path, public_root: Path) -> str:
+    """Why the working and the public storage are not kept apart; empty when they are."""
+    if not working_bucket and not public_bucket:
+        working, public = working_root.resolve(), public_root.resolve()
+        if working.is_relative_to(public) or public.is_relative_to(working):
+            return (
+                f"STORAGE_ROOT ({working}) and PUBLIC_STORAGE_ROOT ({public}) must be two folders, neither inside the"
+                " other: the public folder may be served as it is, the working one holds private material"
+            )
+        return ""
+    if not working_bucket:
+        return "S3_PUBLIC_BUCKET is set but S3_BUCKET is not: set both (S3) or neither (local folders)"
+    if not public_bucket:
+        return (
+            "S3_BUCKET is set but S3_PUBLIC_BUCKET is not: published files go to a bucket of their own, apart from"
+            " the working bucket that holds private material (README, Production)"
+        )
+    if working_bucket.lower() == public_bucket.lower():
+        return (
+            f"S3_PUBLIC_BUCKET must differ from S3_BUCKET (both {working_bucket!r}): the working bucket holds"
+            " private material and must never be under the public bucket's policy"
+        )
+    return ""
+
+
+def s3_storage(bucket: str) -> dict[str, Any]:
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": S3_BUCKET,
+            "bucket_name": bucket,
             "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
             "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
             "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
@@ -133,13 +213,18 @@ if S3_BUCKET:
             "querystring_auth": True,
         },
     }
-else:
-    _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(STORAGE_ROOT)},
-    }
+
+
+def local_storage(root: Path) -> dict[str, Any]:
+    return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(root)}}
+
+
+_storage_problem = storage_split_problem(S3_BUCKET, S3_PUBLIC_BUCKET, STORAGE_ROOT, PUBLIC_STORAGE_ROOT)
+if _storage_problem:
+    raise ImproperlyConfigured(_storage_problem)
 STORAGES = {
-    "default": _default_storage,
+    "default": s3_storage(S3_BUCKET) if S3_BUCKET else local_storage(STORAGE_ROOT),
+    "public": s3_storage(S3_PUBLIC_BUCKET) if S3_BUCKET else local_storage(PUBLIC_STORAGE_ROOT),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -156,8 +241,9 @@ RQ_QUEUES = {
     for name in ("default", "conversion", "publishing")
 }
 
-# Our own code defers enqueueing to transaction.on_commit, so django-rq must not defer a second time.
-RQ = {"COMMIT_MODE": "auto"}
+# Our own code defers enqueueing to transaction.on_commit, so django-rq must not defer a second time. The worker
+# sweeps the scratch folders that killed jobs left behind when it starts (conversion/workdirs.py).
+RQ = {"COMMIT_MODE": "auto", "WORKER_CLASS": "conversion.worker.MigrationWorker"}
 
 # Conversion jobs: attempts on transient errors (with exponential backoff), when a silent run counts as dead.
 CONVERSION_MAX_ATTEMPTS = env_int("CONVERSION_MAX_ATTEMPTS", 3)
@@ -168,6 +254,15 @@ CONVERSION_HEARTBEAT_TIMEOUT = float(os.environ.get("CONVERSION_HEARTBEAT_TIMEOU
 CONVERSION_JOB_TIMEOUT = env_int("CONVERSION_JOB_TIMEOUT", 6 * 3600)
 # Rows of each package frictionless reads in a conversion's validation (0: all); our own data check reads every row.
 CONVERSION_FRICTIONLESS_ROWS = env_int("CONVERSION_FRICTIONLESS_ROWS", 10_000)
+# Where conversion runs build their packages; each worker machine has its own (a killed run's folder is swept).
+CONVERSION_SCRATCH_DIR = Path(
+    os.environ.get("CONVERSION_SCRATCH_DIR") or Path(tempfile.gettempdir()) / "openspending-migration"
+)
+
+# Packages validated or published (conversion/package_descriptor.py): a datapackage.json bigger than this is refused
+# before it is read. Ours are 4-15 KB; the widest the other limits let through (10,000 fields, 1,000 resources) is
+# about 2 MB; more is long text that the database row, the site and every registry rebuild would carry.
+PACKAGE_DESCRIPTOR_MAX_BYTES = env_int("PACKAGE_DESCRIPTOR_MAX_BYTES", 4 * 1024 * 1024)
 
 # The legacy platform and what we fetch from it.
 LEGACY_ALLOW_PRIVATE_ADDRESSES = env_bool("LEGACY_ALLOW_PRIVATE_ADDRESSES")
@@ -176,6 +271,17 @@ LEGACY_READ_TIMEOUT = float(os.environ.get("LEGACY_READ_TIMEOUT", "60"))
 LEGACY_RETRIES = env_int("LEGACY_RETRIES", 4)
 LEGACY_BACKOFF_SECONDS = float(os.environ.get("LEGACY_BACKOFF_SECONDS", "1"))
 SOURCE_MAX_BYTES = env_int("SOURCE_MAX_BYTES", 512 * 1024 * 1024)
+# Hostile answers from the legacy instance or a source host: a cap on the decoded size of an API or HTML answer
+# (parsed JSON takes several times its text in memory), and total deadlines (seconds, retries included), because
+# the read timeout applies per socket read and a server dripping a byte at a time never trips it.
+LEGACY_MAX_RESPONSE_BYTES = env_int("LEGACY_MAX_RESPONSE_BYTES", 32 * 1024 * 1024)
+LEGACY_REQUEST_DEADLINE = float(os.environ.get("LEGACY_REQUEST_DEADLINE", "300"))
+LEGACY_DOWNLOAD_DEADLINE = float(os.environ.get("LEGACY_DOWNLOAD_DEADLINE", "3600"))
+
+# Dump folders (datasets/dump.py, datasets/export_files.py): dataset.json and aggregates.json are read whole, so
+# they have a size cap. The 2015 dumps' largest dataset.json is 18 KB and ours (model, sources with analyses, runs)
+# a few MB; json.loads needs several times the file's size in memory, so 64 MiB keeps one dataset well under 1 GB.
+DUMP_MAX_JSON_BYTES = env_int("DUMP_MAX_JSON_BYTES", 64 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

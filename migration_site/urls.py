@@ -1,12 +1,15 @@
-"""URL wiring: the admin (review app) and the django-rq dashboard when Redis is configured."""
+"""URL wiring: the admin (review app), the django-rq dashboard when Redis is configured, the public site."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from conversion import job_dashboard
+
 admin.site.site_header = "OpenSpending legacy migration"
 admin.site.site_title = "OpenSpending migration"
 admin.site.index_title = "Migration"
+job_dashboard.install_admin(admin.site)  # before admin.site.urls is read: django-rq's own entry admits all staff
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,4 +17,4 @@ urlpatterns = [
 ]
 
 if settings.REDIS_URL:
-    urlpatterns.insert(1, path("django-rq/", include("django_rq.urls")))
+    urlpatterns.insert(1, path("django-rq/", include((job_dashboard.urlpatterns(), "django_rq"))))

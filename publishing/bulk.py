@@ -8,20 +8,28 @@ cut into parts only when a part would exceed `BULK_MAX_ZIPPED_BYTES` (default 10
 A row's year comes from the first field whose `columnType` is `date:*` (as the builder's own tallies do); a package
 without one goes under its only year, or under `undated`.
 
-Files are built on demand and cached in storage under `bulk/<digest>/`, where the digest covers everything the bytes
-depend on (data and descriptor hashes, data keys, limits, format version). The zips are byte-for-byte reproducible
-(fixed entry timestamps), so a rebuild never changes an ETag. Old digests are never read again; removing them is a
-storage lifecycle rule's job.
+Files are built on demand and kept in the public storage under `bulk/<owner>/<dataset>/<digest>/` (a manifest and the
+zips), where the digest covers everything the bytes depend on (data and descriptor hashes, data keys, limits, format
+version). The zips are byte-for-byte reproducible (fixed entry timestamps), so a rebuild never changes an ETag.
+
+Nothing outlives the package version it was built from. A folder per package (rather than `bulk/<digest>/`, which
+would take a read of every manifest in the bucket to find a package's files) makes that a listing of one folder:
+publishing a new version deletes the package's other digests (`superseded_purge`); a withdrawal or a move to another
+owner deletes the whole folder (`package_purge`) and every index document (`bulk/index-<etag>.json`, each listing
+all packages: `index_purge`). A build that ends after its package changed or left `published()` (a request racing a
+withdrawal) deletes what it stored, and a build that fails deletes the parts it stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import logging
 import posixpath
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
@@ -31,12 +39,12 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from publishing.caching import Stamp, etag_of
 from publishing.links import data_files
 from publishing.models import PublishedPackage
+from publishing.store import delete_keys, public_storage, remove_empty_folders, walk
 
 logger = logging.getLogger(__name__)
 BULK_FORMAT = "1"
@@ -50,6 +58,9 @@ PENDING_BOUND = 256 * 1024
 BUFFER = 64 * 1024
 ENTRY_OVERHEAD = 128  # local header 30, central record 46, zip64 extras 20 + 28; the name is added twice
 TRAILER_OVERHEAD = 100  # end of central directory (22), zip64 end records (76)
+MANIFEST = "manifest.json"
+# Index documents, also under another name a local storage chose when two processes wrote the same one at once.
+INDEX = re.compile(r"^index-.*\.json$")
 
 
 def max_zipped() -> int:
@@ -87,16 +98,85 @@ def segment_etag(package: PublishedPackage, year: str, part: int) -> str:
     return etag_of("bulk", digest(package), year, part)
 
 
+def package_folder(owner: str, name: str) -> str:
+    """Where every bulk file of the package at `<owner>/<name>` is, whatever its version."""
+    return f"bulk/{owner}/{name}/"
+
+
+def digest_folder(package: PublishedPackage) -> str:
+    return f"{package_folder(package.owner, package.name)}{digest(package)}"
+
+
 def package_segments(package: PublishedPackage) -> list[Segment]:
     """The package's segments, from the stored manifest, or built (and stored) now."""
-    key = f"bulk/{digest(package)}/manifest.json"
-    if default_storage.exists(key):
-        with default_storage.open(key, "rb") as handle:
+    key = f"{digest_folder(package)}/{MANIFEST}"
+    storage = public_storage()
+    if storage.exists(key):
+        with storage.open(key, "rb") as handle:
             return [Segment(**item) for item in json.load(handle)["segments"]]
     segments = build_segments(package)
     manifest = {"package": package.package_id, "segments": [asdict(segment) for segment in segments]}
-    default_storage.save(key, ContentFile(json.dumps(manifest, indent=1).encode()))
+    saved = storage.save(key, ContentFile(json.dumps(manifest, indent=1).encode()))
+    if not _still_current(package):
+        delete_keys([saved, *(segment.key for segment in segments)])
     return segments
+
+
+def _still_current(package: PublishedPackage) -> bool:
+    """Whether this version of the package is still published at its place. Checked after a build has stored its
+    files: a withdrawal or re-publication that changed the row before this check deletes files only after it, so
+    either this check sees the change or that deletion sees the files."""
+    same_version = {"owner": package.owner, "name": package.name, "data_sha256": package.data_sha256}
+    published = PublishedPackage.objects.published().filter(pk=package.pk, **same_version)
+    return published.filter(descriptor_sha256=package.descriptor_sha256).exists()
+
+
+# -- deleting ---------------------------------------------------------------------------------------------------------
+
+
+def superseded_purge(package: PublishedPackage) -> list[str]:
+    """Delete the package's bulk files of other digests (an older version, other limits): never read again."""
+    folder, current = package_folder(package.owner, package.name), digest(package)
+    try:
+        digests, _ = public_storage().listdir(folder.rstrip("/"))
+    except FileNotFoundError:
+        return []
+    stale = [key for name in sorted(digests) if name != current for key in _manifests_first(f"{folder}{name}/")]
+    delete_keys(stale)
+    remove_empty_folders(folder)
+    return stale
+
+
+def package_purge(owner: str, name: str) -> list[str]:
+    """Delete every bulk file of the package at `<owner>/<name>`, whatever its version: for a withdrawal, or when the
+    package moves to another owner (with `index_purge`). Returns the keys deleted."""
+    folder = package_folder(owner, name)
+    keys = _manifests_first(folder)
+    delete_keys(keys)
+    remove_empty_folders(folder)
+    return keys
+
+
+def index_purge() -> list[str]:
+    """Delete every index document: each lists every package published when it was built. The next /bulk/ request
+    writes the current one."""
+    keys = index_keys()
+    delete_keys(keys)
+    return keys
+
+
+def _manifests_first(prefix: str) -> list[str]:
+    """The keys under a folder, manifests first: no reader then finds a manifest naming a zip already deleted."""
+    keys = list(walk(prefix))
+    return sorted(keys, key=lambda key: not key.endswith(f"/{MANIFEST}"))
+
+
+def index_keys() -> list[str]:
+    try:
+        _, files = public_storage().listdir("bulk")
+    except FileNotFoundError:
+        return []
+    return [f"bulk/{name}" for name in sorted(files) if INDEX.match(name)]
 
 
 def find_segment(package: PublishedPackage, year: str, part: int) -> Segment | None:
@@ -107,11 +187,22 @@ def find_segment(package: PublishedPackage, year: str, part: int) -> Segment | N
 
 
 def build_segments(package: PublishedPackage) -> list[Segment]:
-    """One streaming pass over each data file; a part per year is open at a time and is stored when it is full."""
-    segmenter = _Segmenter(package, f"bulk/{digest(package)}")
+    """One streaming pass over each data file; a part per year is open at a time and is stored when it is full. On
+    a failure (a data file deleted by a withdrawal meanwhile) the parts stored so far are deleted."""
+    segmenter = _Segmenter(package, digest_folder(package))
+    try:
+        _segment(segmenter, package)
+        return segmenter.finish()
+    except BaseException:
+        segmenter.discard()
+        raise
+
+
+def _segment(segmenter: _Segmenter, package: PublishedPackage) -> None:
     descriptor = package.descriptor or {}
+    storage = public_storage()
     for data_file in data_files(package):
-        with default_storage.open(data_file.key, "rb") as raw:
+        with storage.open(data_file.key, "rb") as raw:
             reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
             header = next(reader, None)
             if header is None:
@@ -120,7 +211,6 @@ def build_segments(package: PublishedPackage) -> list[Segment]:
             head, line = csv_line(header), _LineWriter()
             for row in reader:
                 segmenter.add(year_of(row), data_file.name, head, line(row))
-    return segmenter.finish()
 
 
 def year_field(descriptor: Mapping[str, Any], file_name: str) -> str | None:
@@ -234,6 +324,13 @@ class _Part:
         if self.entry:
             self.entry.close()
 
+    def abandon(self) -> None:
+        """Closed without being stored (the build failed)."""
+        with contextlib.suppress(Exception):  # in whatever state the failure left it: nothing of it is kept
+            self._close_member()
+            self.zip.close()
+        self.file.close()
+
     def close(self) -> int:
         self._close_member()
         self.zip.close()
@@ -268,6 +365,11 @@ class _Segmenter:
             self._store(part)
         return sorted(self.done, key=lambda segment: (segment.year, segment.part))
 
+    def discard(self) -> None:
+        for part in self.open.values():
+            part.abandon()
+        delete_keys([segment.key for segment in self.done])
+
     def _start(self, year: str, number: int) -> _Part:
         self.open[year] = _Part(year, number, self.limits)
         return self.open[year]
@@ -282,7 +384,7 @@ class _Segmenter:
             logger.warning("bulk part %s/%s over the zipped limit: %d bytes", part.year, part.number, size)
         name = f"{self.prefix}/{part.year}/{part_file_name(self.package.name, part.number)}"
         with part.file:
-            key = default_storage.save(name, File(part.file, name=posixpath.basename(name)))
+            key = public_storage().save(name, File(part.file, name=posixpath.basename(name)))
         self.done.append(Segment(part.year, part.number, part.rows, size, part.unzipped, key=key))
         del self.open[part.year]
 
@@ -307,14 +409,26 @@ class Listed:
 
 
 def bulk_index(stamp: Stamp) -> list[Listed]:
-    """Every segment of every published package, cached in storage per catalogue state (one read when warm)."""
+    """Every segment of every published package, cached in storage per catalogue state (one read when warm). The
+    documents of other states are deleted when one is written: they are not read again, and they list packages
+    that may have been withdrawn since."""
     key = f"bulk/index-{etag_of('bulk-index', stamp, max_zipped(), max_unzipped()).strip(chr(34))}.json"
-    if default_storage.exists(key):
-        with default_storage.open(key, "rb") as handle:
+    storage = public_storage()
+    if storage.exists(key):
+        with storage.open(key, "rb") as handle:
             return [_listed(item) for item in json.load(handle)]
     listed = list(_list_segments())
-    default_storage.save(key, ContentFile(json.dumps([asdict(item) for item in listed], indent=1).encode()))
+    saved = storage.save(key, ContentFile(json.dumps([asdict(item) for item in listed], indent=1).encode()))
+    if _all_published(listed):
+        delete_keys([other for other in index_keys() if other != saved])
+    else:  # a package was withdrawn while the document was built: its purge may have run already
+        delete_keys([saved])
     return listed
+
+
+def _all_published(listed: list[Listed]) -> bool:
+    published = set(PublishedPackage.objects.published().values_list("owner", "name"))
+    return all((item.owner, item.name) in published for item in listed)
 
 
 def _list_segments() -> Iterator[Listed]:

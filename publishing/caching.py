@@ -12,11 +12,19 @@ The same validators key a cache of rendered bodies (`memory.documents`, per proc
 exact body, so a body stored under it never goes stale; a change to the catalogue gives new validators and so a
 new key, and old bodies just age out. A request that is not a 304 then costs the one cheap query and a memory
 read, not a rendering (data.json over 10,000 packages takes about a second to render).
+
+What is remembered per catalogue version (the stamp, each package's state: `per_version`) is keyed by a generation
+that is new each time this process reads a version different from the last one, and the older generations' entries
+are dropped then. So once a process has read the version a withdrawal raised (within PUBLIC_VERSION_CHECK_SECONDS),
+it works out every document's validators again from the database: a withdrawn package's page and files are a 404,
+and the catalogue's documents get new ETags, under which nothing of before is cached. The process that withdraws a
+package drops everything it remembers at once (`forget_all`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,11 +84,14 @@ def catalog_stamp() -> Stamp:
 def per_version(name: str, compute: Callable[[], T], *, size: int) -> T:
     """`compute()` (never None), remembered in this process for the current catalogue version: what depends only on
     what is published is worked out once per change. Without the version row (a flushed test database) it is
-    computed every time: slower, correct. An exception (a 404) is not remembered."""
-    version = catalog_version()
-    if version is None:
+    computed every time: slower, correct. An exception (a 404) is not remembered.
+
+    The key names this process's generation of the version, never reused: an entry remembered for an older version
+    is not served again even if the version number came back (a database restored from a backup)."""
+    seen = _current()
+    if seen.version is None:
         return compute()
-    key = f"{name}:{connection.alias}:{version}"
+    key = f"{_PER_VERSION}{connection.alias}:{seen.generation}:{name}"
     found: T | None = memory.documents.get(key)
     if found is None:
         found = compute()
@@ -88,8 +99,17 @@ def per_version(name: str, compute: Callable[[], T], *, size: int) -> T:
     return found
 
 
-# Per database alias: (when it was read, the version read).
-_versions: dict[str, tuple[float, int | None]] = {}
+@dataclass(frozen=True)
+class _Seen:
+    read_at: float  # monotonic
+    version: int | None
+    generation: int  # new whenever the version read differs from the one read before
+
+
+_PER_VERSION = "per-version:"
+# Per database alias: what was read last.
+_versions: dict[str, _Seen] = {}
+_generations = itertools.count(1)
 
 
 def catalog_version() -> int | None:
@@ -98,22 +118,42 @@ def catalog_version() -> int | None:
     Reading it costs a database round trip, on PostgreSQL about a third of a cached request; within that second a
     change (a package hidden by a decision) may still be served by this process, as shared caches may serve it for
     `PUBLIC_CACHE_SECONDS` anyway."""
+    return _current().version
+
+
+def _current() -> _Seen:
     ttl = float(getattr(settings, "PUBLIC_VERSION_CHECK_SECONDS", 1.0))
-    now = monotonic()
-    seen = _versions.get(connection.alias)
-    if ttl > 0 and seen is not None and now - seen[0] < ttl:
-        return seen[1]
+    now, alias = monotonic(), connection.alias
+    seen = _versions.get(alias)
+    if ttl > 0 and seen is not None and now - seen.read_at < ttl:
+        return seen
+    version = _read_version()
+    if seen is not None and seen.version == version:
+        generation = seen.generation
+    else:  # a new version (or the first read): what older ones computed is of no use any more
+        generation = next(_generations)
+        memory.documents.discard_prefix(f"{_PER_VERSION}{alias}:")
+    _versions[alias] = _Seen(now, version, generation)
+    return _versions[alias]
+
+
+def _read_version() -> int | None:
     # Plain SQL: the ORM spends 0.2 ms building this query, five times what the database takes to answer it.
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT version FROM {CatalogState._meta.db_table} WHERE id = 1")
         row = cursor.fetchone()
-    version = int(row[0]) if row else None
-    _versions[connection.alias] = (now, version)
-    return version
+    return int(row[0]) if row else None
 
 
 def forget_versions() -> None:
     _versions.clear()
+
+
+def forget_all() -> None:
+    """Drop every document and version this process remembers: after it withdrew a package, nothing rendered while
+    the package was public is served from here, not even within PUBLIC_VERSION_CHECK_SECONDS."""
+    memory.documents.clear()
+    forget_versions()
 
 
 def _aggregate_stamp() -> Stamp:

@@ -20,7 +20,8 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
-from publishing.links import absolute, data_files, descriptor_url, http_url, package_url
+from datasets.links import http_url
+from publishing.links import absolute, data_files, descriptor_url, package_url
 from publishing.models import PublishedPackage
 
 CONFORMS_TO = "https://project-open-data.cio.gov/v1.1/schema"

@@ -64,9 +64,3 @@ def _resource_sizes(descriptor: Mapping[str, Any]) -> dict[str, int]:
         if isinstance(resource, dict) and isinstance(resource.get("bytes"), int):
             sizes[posixpath.basename(str(resource.get("path", "")))] = resource["bytes"]
     return sizes
-
-
-def http_url(value: object) -> str | None:
-    """Only http(s) links from stored metadata reach a page, never `javascript:` or other schemes."""
-    text = str(value or "").strip()
-    return text if text.lower().startswith(("http://", "https://")) else None

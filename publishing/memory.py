@@ -52,6 +52,12 @@ class Memory:
                 _, (_, dropped) = self.items.popitem(last=False)
                 self.size -= dropped
 
+    def discard_prefix(self, prefix: str) -> None:
+        """Drop every entry whose key starts with `prefix`."""
+        with self.lock:
+            for key in [key for key in self.items if key.startswith(prefix)]:
+                self.size -= self.items.pop(key)[1]
+
     def clear(self) -> None:
         with self.lock:
             self.items.clear()

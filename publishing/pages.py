@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from publishing.links import DataFile, data_files, http_url
+from datasets.links import http_url
+from publishing.links import DataFile, data_files
 from publishing.models import PublishedPackage
 
 MAX_DIFFERENCES = 10
@@ -47,10 +48,11 @@ class Summary:
     dimensions: list[Dimension]
     provenance: list[tuple[str, str]]
     notes: list[str]
-    sources: list[tuple[str, str | None]]
+    sources: list[tuple[str, str | None, str]]  # title, link (http(s) only), the address as text when not a link
     reconciliation: Reconciliation | None
     fiscal_period: str
     legacy_url: str | None
+    legacy_address: str  # a recorded legacy address that is not an http(s) URL: shown as text, never linked
 
 
 def summary(package: PublishedPackage) -> Summary:
@@ -68,6 +70,7 @@ def summary(package: PublishedPackage) -> Summary:
         reconciliation=reconciliation(descriptor, package),
         fiscal_period=_fiscal_period(descriptor.get("fiscalPeriod")),
         legacy_url=http_url(package.legacy_url),
+        legacy_address=_text(_mapping(descriptor.get("legacy")).get("url_as_recorded")),
     )  # fmt: skip
 
 
@@ -110,8 +113,10 @@ def reconciliation(descriptor: Mapping[str, Any], package: PublishedPackage) -> 
     )  # fmt: skip
 
 
-def _source(source: Mapping[str, Any]) -> tuple[str, str | None]:
-    return str(source.get("title") or source.get("name") or ""), http_url(source.get("web") or source.get("path"))
+def _source(source: Mapping[str, Any]) -> tuple[str, str | None, str]:
+    title = str(source.get("title") or source.get("name") or "")
+    link = http_url(source.get("web")) or http_url(source.get("path"))
+    return title, link, _text(source.get("url_as_recorded"))
 
 
 def _fiscal_period(value: object) -> str:

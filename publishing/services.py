@@ -18,7 +18,6 @@ registry). Embedded mode (SQLite) runs jobs inline in one process and needs none
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import tempfile
 import traceback
@@ -34,11 +33,13 @@ from django.utils import timezone
 
 from conversion import queue, roles
 from conversion.models import ConversionRun, DatasetDecision
+from conversion.package_descriptor import descriptor_load
 from conversion.package_files import PackageError, opened_package
 from conversion.services import dataset_owner
 from conversion.validation import ValidationResult, validate_package
+from datasets.links import http_url
 from datasets.models import LegacyDataset
-from publishing import bulk, store
+from publishing import bulk, caching, store
 from publishing.models import PublicationRun, PublishedPackage, may_be_public, package_page_url, public_refusal
 
 logger = logging.getLogger(__name__)
@@ -259,7 +260,7 @@ def _publish_folder(
     else:
         run.uploaded = store.package_put(prepared)
         run.append_log(f"stored {prepared.prefix}: {len(run.uploaded)} object(s) written, data verified")
-        _recheck_privacy(run, dataset)
+        _recheck_privacy(run, dataset, package)
         status = Status.SUCCEEDED
     package = _package_save(package, prepared, dataset=dataset, conversion=conversion, rows=rows)
     registry_refresh(run)
@@ -308,17 +309,20 @@ def _unchanged(package: PublishedPackage, prepared: store.PreparedPackage) -> bo
     )
 
 
-def _recheck_privacy(run: PublicationRun, dataset: LegacyDataset | None) -> None:
-    """A migration admin may have made the dataset private while the files went up: take them down again."""
+def _recheck_privacy(run: PublicationRun, dataset: LegacyDataset | None, package: PublishedPackage | None) -> None:
+    """A migration admin may have made the dataset private while the files went up: take them down again, here and
+    where the package was before (another owner), bulk files too; hidden first, as in a withdrawal."""
     if dataset is None:
         return
     refusal = public_refusal(dataset, DatasetDecision.objects.filter(dataset=dataset).first())
     if refusal:
-        deleted = store.package_purge(run.owner, run.name)
-        now = timezone.now()
-        PublishedPackage.objects.filter(dataset=dataset).update(withdrawn_at=now, purged_at=now)
+        PublishedPackage.objects.filter(dataset=dataset).update(withdrawn_at=timezone.now())
         registry_refresh(run)
-        run.append_log(f"deleted again ({len(deleted)} objects): the dataset may not be public any more")
+        places = {(run.owner, run.name)} | ({(package.owner, package.name)} if package is not None else set())
+        deleted = [key for owner, name in sorted(places) for key in _purge(owner, name)] + bulk.index_purge()
+        PublishedPackage.objects.filter(dataset=dataset).update(purged_at=timezone.now())
+        caching.forget_all()
+        run.append_log(f"taken down again, the dataset may not be public any more: {_deleted(deleted)}")
         raise Refused(f"{dataset.name} may not be public any more: {refusal}")
 
 
@@ -345,7 +349,7 @@ def _package_save(
     package.descriptor_sha256, package.descriptor = prepared.descriptor_file.sha256, descriptor
     package.data_keys = prepared.data_keys
     package.legacy_name = dataset.name if dataset else ""
-    package.legacy_url = dataset.legacy_url if dataset else ""
+    package.legacy_url = (http_url(dataset.legacy_url) if dataset else None) or ""  # a link, so http(s) or nothing
     package.public, package.withdrawn_at, package.purged_at = True, None, None
     if changed:
         package.modified_at = now
@@ -371,10 +375,12 @@ def _years(dataset: LegacyDataset | None, descriptor: dict[str, Any]) -> list[in
 
 
 def _prune(run: PublicationRun, package: PublishedPackage, previous: tuple[str, str] | None) -> None:
-    """Last: files the descriptor no longer names, and the old folder when the owner changed."""
+    """Last: files the descriptor no longer names, bulk files of other versions, and the old folder with its bulk
+    files when the owner changed."""
     deleted = store.package_prune(package.owner, package.name, keep=package.data_keys)
+    deleted += bulk.superseded_purge(package)
     if previous is not None and previous != (package.owner, package.name):
-        deleted += store.package_purge(*previous)
+        deleted += _purge(*previous) + bulk.index_purge()
     if deleted:
         run.append_log(f"deleted {len(deleted)} superseded object(s): {', '.join(deleted)}")
 
@@ -383,7 +389,9 @@ def _prune(run: PublicationRun, package: PublishedPackage, previous: tuple[str, 
 
 
 def _withdraw(run: PublicationRun) -> str:
-    """Hidden first (row withdrawn, registry rebuilt without it), then its objects deleted, descriptor first."""
+    """Hidden first (row withdrawn, registry rebuilt without it), then every public copy deleted: its files
+    (descriptor first), its bulk files and the bulk index documents that list it; then this process's cached
+    documents (other processes drop theirs when they read the new catalogue version: publishing/caching.py)."""
     with _locked(f"package:{run.owner}/{run.name}"):
         package = PublishedPackage.objects.filter(owner=run.owner, name=run.name).first()
         if package is None:
@@ -391,10 +399,21 @@ def _withdraw(run: PublicationRun) -> str:
         if package.withdrawn_at is None:
             package.withdraw()
         registry_refresh(run)
-        deleted = store.package_purge(package.owner, package.name)
+        deleted = _purge(package.owner, package.name)
+        indexes = bulk.index_purge()
         package.mark_purged()
-    run.append_log(f"withdrawn{f' ({run.reason})' if run.reason else ''}: {len(deleted)} object(s) deleted")
+    caching.forget_all()
+    run.append_log(f"withdrawn{f' ({run.reason})' if run.reason else ''}: {_deleted(deleted + indexes)}")
     return Status.SUCCEEDED if deleted else Status.UNCHANGED
+
+
+def _purge(owner: str, name: str) -> list[str]:
+    """Every public copy of the package at `<owner>/<name>`: its files and its bulk files."""
+    return store.package_purge(owner, name) + bulk.package_purge(owner, name)
+
+
+def _deleted(keys: list[str]) -> str:
+    return f"{len(keys)} object(s) deleted: {', '.join(keys)}" if keys else "nothing left to delete"
 
 
 # -- the registry ---------------------------------------------------------------------------------------------------
@@ -403,7 +422,8 @@ def _withdraw(run: PublicationRun) -> str:
 def registry_refresh(run: PublicationRun | None = None) -> list[str]:
     """Rebuild `registry/` from the published packages; writes nothing when it already says the same."""
     with _locked("registry"):
-        packages = PublishedPackage.objects.published().order_by("owner", "name")
+        # A row never needs the descriptor: leaving it out keeps a rebuild's memory flat, however big they are.
+        packages = PublishedPackage.objects.published().defer("descriptor").order_by("owner", "name")
         written = store.registry_put([registry_row(package) for package in packages])
     if run is not None:
         run.append_log(f"registry rebuilt: {', '.join(written)}" if written else "registry unchanged")
@@ -413,9 +433,9 @@ def registry_refresh(run: PublicationRun | None = None) -> list[str]:
 
 def registry_row(package: PublishedPackage) -> dict[str, Any]:
     return {
-        "id": package.package_id, "title": package.title, "owner": package.owner,
-        "legacy_name": package.legacy_name, "legacy_url": package.legacy_url, "country": package.country,
-        "currency": package.currency, "rows": package.rows, "bytes": package.bytes, "sha256": package.data_sha256,
+        "id": package.package_id, "title": package.title, "owner": package.owner, "legacy_name": package.legacy_name,
+        "legacy_url": http_url(package.legacy_url) or "", "country": package.country, "currency": package.currency,
+        "rows": package.rows, "bytes": package.bytes, "sha256": package.data_sha256,
         "descriptor_url": f"{package_page_url(package.owner, package.name)}datapackage.json",
         "published_at": _iso(package.published_at), "modified": _iso(package.modified_at),
     }  # fmt: skip
@@ -440,6 +460,7 @@ def package_upload(
             raise InvalidPackage(result)
         name = name or _descriptor_name(folder) or Path(path).stem
         store.check_target(owner, name)
+        store.check_package_name(name)
         run = PublicationRun.objects.create(
             action=Action.PUBLISH, owner=owner, name=name, source=str(path), status=Status.RUNNING,
             started_at=timezone.now(), requested_by=roles.requester(user),
@@ -456,8 +477,8 @@ def _upload(run: PublicationRun, folder: Path, rows: int) -> str:
 
 def _descriptor_name(folder: Path) -> str:
     try:
-        name = json.loads((folder / store.DESCRIPTOR).read_text(encoding="utf-8")).get("name")
-    except (OSError, ValueError, AttributeError):
+        name = descriptor_load(folder).get("name")
+    except PackageError:
         return ""
     return name if isinstance(name, str) and store.SEGMENT.match(name) else ""
 

@@ -1,9 +1,15 @@
 """The package store: published packages at `<owner>/<name>/` and the master registry at `registry/`.
 
-Everything goes through Django's default storage: django-storages S3 in production, moto's S3 server on loopback in
-the tests, local files in embedded mode. The layout follows os-conductor's datastore (`<owner>/<dataset>/...`):
+Two storages, so that no single bucket policy can expose private material (settings.py, README "Production"):
+- the working storage (Django's default storage): archived sources (`legacy/`) and every conversion's output
+  (`packages/<dataset>/runs/<id>/`), private datasets' packages included; never public. Publication only reads it
+  (`folder_fetch`).
+- the public storage (`public_storage()`, the "public" alias): what the public site serves and nothing else, the
+  package store below and the bulk zips (`publishing/bulk.py`). Nothing is written there unless it is published.
+Each is django-storages S3 in production (two buckets), moto's S3 server on loopback in the tests, a local folder in
+embedded mode (var/storage/ and var/public/). The layout follows os-conductor's datastore (`<owner>/<dataset>/...`):
 
-    <owner>/<name>/datapackage.json           the descriptor, rewritten for publication (id, owner, homepage, paths)
+    <owner>/<name>/datapackage.json           the descriptor; the store sets id, name, owner, homepage and paths
     <owner>/<name>/data/<file>-<sha12>.csv    each data file, under a name that carries its content's sha256
     registry/datapackage.json                 the master registry, a tabular data package whose one resource is
     registry/packages-<sha12>.csv             this CSV, never rewritten once written
@@ -47,15 +53,18 @@ from typing import Any
 
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
+
+from conversion.package_descriptor import DescriptorError, descriptor_load
 
 DESCRIPTOR = "datapackage.json"
 REGISTRY = "registry/"
 REGISTRY_DESCRIPTOR = "registry/datapackage.json"
 REGISTRY_CSV = "registry/packages.csv"
 VERSIONED_REGISTRY_CSV = re.compile(r"^registry/packages-[0-9a-f]{12}\.csv$")
-# The store's own top-level folders: an owner of that name would mix its packages with them.
-RESERVED_OWNERS = frozenset({"registry", "packages", "legacy"})
+# The stores' own top-level folders: an owner of that name would mix its packages with them.
+RESERVED_OWNERS = frozenset({"registry", "bulk", "packages", "legacy"})
+PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")  # Data Package `name`, as conversion/schemas require
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 CHUNK = 1024 * 1024
@@ -77,6 +86,11 @@ REGISTRY_FIELDS: list[dict[str, Any]] = [
     {"name": "modified", "type": "datetime"},
 ]  # fmt: skip
 REGISTRY_COLUMNS = [str(field["name"]) for field in REGISTRY_FIELDS]
+
+
+def public_storage() -> Storage:
+    """The public storage, looked up on each use, so a change of settings (a test's) takes effect at once."""
+    return storages["public"]
 
 
 class StoreError(Exception):
@@ -132,6 +146,12 @@ def package_prefix(owner: str, name: str) -> str:
     return f"{owner}/{name}/"
 
 
+def check_package_name(name: str) -> None:
+    """The store writes `name` into the descriptor it publishes, so it must be a name the package profile allows."""
+    if not PACKAGE_NAME.match(name):
+        raise StoreError(f"name {name!r} is not a package name: use lower-case letters, digits, '.', '_' and '-'")
+
+
 def check_target(owner: str, name: str) -> None:
     """Owner and name become storage keys: plain path segments only, and not one of the store's own folders."""
     for value, what in ((owner, "owner"), (name, "name")):
@@ -148,18 +168,17 @@ def package_prepare(folder: Path, *, owner: str, name: str, page_url: str) -> Pr
     """Read a package folder, hash its data files and rewrite its descriptor for `<owner>/<name>/`."""
     check_target(owner, name)
     try:
-        descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise StoreError(f"{DESCRIPTOR} cannot be read: {error}") from error
-    if not isinstance(descriptor, dict):
-        raise StoreError(f"{DESCRIPTOR} is not a JSON object")
+        descriptor = descriptor_load(folder)
+    except DescriptorError as error:
+        raise StoreError(str(error)) from error
     files: dict[str, tuple[Path, StoredFile]] = {}
     prefix = package_prefix(owner, name)
     resources = [_publish_resource(item, folder, prefix, files) for item in descriptor.get("resources") or []]
+    # The store's identity, whatever the descriptor says: its own id, name or owner would contradict where it is.
     published = {
-        "id": f"{owner}/{name}",
         **descriptor,
-        "name": descriptor.get("name") or name,
+        "id": f"{owner}/{name}",
+        "name": name,
         "owner": owner,
         "homepage": page_url,
         "resources": resources,
@@ -250,8 +269,7 @@ def package_prune(owner: str, name: str, *, keep: Sequence[str]) -> list[str]:
     prefix = package_prefix(owner, name)
     keep_keys = {*keep, prefix + DESCRIPTOR}
     stale = [key for key in walk(prefix) if key not in keep_keys]
-    for key in stale:
-        default_storage.delete(key)
+    delete_keys(stale)
     return stale
 
 
@@ -261,13 +279,45 @@ def package_purge(owner: str, name: str) -> list[str]:
     descriptor = prefix + DESCRIPTOR
     keys = [descriptor] if _size(descriptor) is not None else []
     keys += [key for key in walk(prefix) if key != descriptor]
-    for key in keys:
-        default_storage.delete(key)
+    delete_keys(keys)
+    remove_empty_folders(prefix)
     return keys
 
 
+def delete_keys(keys: Sequence[str]) -> None:
+    storage = public_storage()
+    for key in keys:
+        storage.delete(key)
+
+
+def remove_empty_folders(prefix: str) -> None:
+    """On local storage, the folders a purge emptied go too: a folder named after a withdrawn package is a trace
+    of it where the public folder is served as it is. S3 has no folders."""
+    storage = public_storage()
+    if not isinstance(storage, FileSystemStorage):
+        return
+    top = Path(storage.path(prefix.rstrip("/")))
+    if not top.is_dir():
+        return
+    for folder in sorted((path for path in top.rglob("*") if path.is_dir()), key=lambda path: -len(path.parts)):
+        _remove_if_empty(folder)
+    root = Path(storage.location)  # storage.path() joins onto it without resolving links either
+    for folder in (top, *top.parents):
+        if folder == root or not folder.is_relative_to(root) or not _remove_if_empty(folder):
+            break
+
+
+def _remove_if_empty(folder: Path) -> bool:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (a file another run wrote meanwhile), or gone already
+        return not folder.exists()
+    return True
+
+
 def folder_fetch(prefix: str, into: Path) -> Path:
-    """Copy a package kept in storage (a conversion run's folder) to local disk: its descriptor and data files."""
+    """Copy a package kept in the working storage (a conversion run's folder) to local disk: its descriptor and data
+    files."""
     prefix = prefix.rstrip("/") + "/"
     _download(prefix + DESCRIPTOR, into / DESCRIPTOR)
     descriptor = json.loads((into / DESCRIPTOR).read_text(encoding="utf-8"))
@@ -290,9 +340,9 @@ def _download(key: str, target: Path) -> None:
 
 
 def walk(prefix: str) -> Iterator[str]:
-    """Every key under a folder, depth first; nothing when the folder does not exist."""
+    """Every key under a folder of the public storage, depth first; nothing when the folder does not exist."""
     try:
-        folders, files = default_storage.listdir(prefix.rstrip("/"))
+        folders, files = public_storage().listdir(prefix.rstrip("/"))
     except FileNotFoundError:
         return
     base = prefix.rstrip("/") + "/"
@@ -318,9 +368,7 @@ def registry_put(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         written.append(REGISTRY_CSV)
     if _replace(StoredFile(REGISTRY_DESCRIPTOR, len(descriptor), sha256_of(descriptor)), descriptor):
         written.append(REGISTRY_DESCRIPTOR)
-    for key in walk(REGISTRY):
-        if VERSIONED_REGISTRY_CSV.match(key) and key != versioned.key:
-            default_storage.delete(key)
+    delete_keys([key for key in walk(REGISTRY) if VERSIONED_REGISTRY_CSV.match(key) and key != versioned.key])
     return written
 
 
@@ -367,7 +415,7 @@ def _ensure(expected: StoredFile, source: Path | bytes) -> bool:
     if size == expected.bytes and _stored_sha256(expected.key) == expected.sha256:
         return False
     if size is not None:
-        default_storage.delete(expected.key)  # damaged (a failed upload): save() would pick another name
+        public_storage().delete(expected.key)  # damaged (a failed upload): save() would pick another name
     _save(expected.key, source)
     _verify_or_delete(expected)
     return True
@@ -377,8 +425,9 @@ def _replace(expected: StoredFile, content: bytes) -> bool:
     """Replace an object whose name stays (a descriptor) in one write, so a reader sees the old or the new one."""
     if _matches(expected):
         return False
-    if isinstance(default_storage, FileSystemStorage):
-        _replace_local(default_storage, expected.key, content)
+    storage = public_storage()
+    if isinstance(storage, FileSystemStorage):
+        _replace_local(storage, expected.key, content)
     else:
         _save(expected.key, content)  # one PUT: S3 shows the old object until the new one is complete
     _verify(expected)
@@ -402,13 +451,14 @@ def _replace_local(storage: FileSystemStorage, key: str, content: bytes) -> None
 
 
 def _save(key: str, source: Path | bytes) -> None:
+    storage = public_storage()
     if isinstance(source, bytes):
-        saved = default_storage.save(key, ContentFile(source, name=PurePosixPath(key).name))
+        saved = storage.save(key, ContentFile(source, name=PurePosixPath(key).name))
     else:
         with source.open("rb") as handle:
-            saved = default_storage.save(key, File(handle, name=source.name))
+            saved = storage.save(key, File(handle, name=source.name))
     if saved != key:
-        default_storage.delete(saved)
+        storage.delete(saved)
         raise StoreError(f"the storage saved {key} as {saved}: it must overwrite (S3: file_overwrite=True)")
 
 
@@ -416,7 +466,7 @@ def _verify_or_delete(expected: StoredFile) -> None:
     try:
         _verify(expected)
     except VerificationError:
-        default_storage.delete(expected.key)  # its name claims a hash its bytes do not have
+        public_storage().delete(expected.key)  # its name claims a hash its bytes do not have
         raise
 
 
@@ -441,14 +491,14 @@ def _matches(expected: StoredFile) -> bool:
 
 def _size(key: str) -> int | None:
     try:
-        return int(default_storage.size(key))
+        return int(public_storage().size(key))
     except FileNotFoundError:
         return None
 
 
 def _stored_sha256(key: str) -> str:
     digest = hashlib.sha256()
-    with default_storage.open(key, "rb") as handle:
+    with public_storage().open(key, "rb") as handle:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

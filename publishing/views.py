@@ -3,7 +3,8 @@
 Each view first works out its validators from one cheap query and answers conditional requests with a 304 before
 doing any real work (rendering, storage reads). Files are streamed from storage through the site rather than
 redirected to storage URLs: a presigned S3 URL stays valid after a package is withdrawn and names the bucket, while a
-stream 404s the moment the package leaves `published()`.
+stream 404s the moment the package leaves `published()`. Files come from the public storage only (`public_storage()`);
+the working storage, which holds private material, is never read here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
@@ -36,7 +36,7 @@ from publishing.caching import Stamp, Validators, catalog_stamp, conditional, et
 from publishing.links import find_data_file, package_path
 from publishing.models import PublishedPackage
 from publishing.pages import summary
-from publishing.store import json_bytes
+from publishing.store import json_bytes, public_storage
 
 PAGE_SIZE = 20
 REGISTRY_DESCRIPTOR = "registry/datapackage.json"
@@ -164,14 +164,15 @@ def data(request: HttpRequest, owner: str, dataset: str, filename: str) -> HttpR
 
 
 def _stream(request: HttpRequest, key: str, content_type: str, *, download: str | None = None) -> HttpResponseBase:
-    if not default_storage.exists(key):
+    storage = public_storage()
+    if not storage.exists(key):
         raise Http404("The file is not in storage")
     response: HttpResponseBase
     if request.method == "HEAD":  # the headers of the GET, without fetching the object
         response = HttpResponse(content_type=content_type)
-        response.headers["Content-Length"] = str(default_storage.size(key))
+        response.headers["Content-Length"] = str(storage.size(key))
     else:
-        response = FileResponse(default_storage.open(key, "rb"), content_type=content_type)
+        response = FileResponse(storage.open(key, "rb"), content_type=content_type)
     if download:
         response.headers["Content-Disposition"] = content_disposition_header(True, download) or "attachment"
     return response
@@ -196,9 +197,10 @@ def registry_csv(request: HttpRequest, version: str = "") -> HttpResponseBase:
 def _registry_rows(key: str) -> HttpResponse:
     """The stored registry, less any row naming a package that is not published now: between a decision to hide a
     package and the job that rebuilds the registry, the stored file still lists it."""
-    if not default_storage.exists(key):
+    storage = public_storage()
+    if not storage.exists(key):
         raise Http404("The registry has not been written yet")
-    with default_storage.open(key, "rb") as handle:
+    with storage.open(key, "rb") as handle:
         text = handle.read().decode("utf-8")
     published = set(PublishedPackage.objects.published().values_list("owner", "name"))
     return HttpResponse(published_rows(text, published).encode(), content_type="text/csv; charset=utf-8")

@@ -30,16 +30,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _storage_in_tmp(settings, tmp_path: Path) -> None:
-    """Every test gets its own local storage folder unless it configures S3 itself."""
+    """Every test gets its own local folders, working and public, unless it configures S3 itself."""
     if "FileSystemStorage" in settings.STORAGES["default"]["BACKEND"]:
+        local = "django.core.files.storage.FileSystemStorage"
         settings.STORAGES = {
             **settings.STORAGES,
-            "default": {
-                "BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(tmp_path / "storage")},
-            },
+            "default": {"BACKEND": local, "OPTIONS": {"location": str(tmp_path / "storage")}},
+            "public": {"BACKEND": local, "OPTIONS": {"location": str(tmp_path / "public")}},
         }
     settings.LEGACY_ALLOW_PRIVATE_ADDRESSES = True
+
+
+@pytest.fixture(autouse=True)
+def _scratch_in_tmp(settings, tmp_path: Path) -> None:
+    """Each test's conversions build in a folder of its own: a sweep must never reach another test's runs."""
+    settings.CONVERSION_SCRATCH_DIR = tmp_path / "scratch"
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +81,8 @@ def s3_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def s3_storage(settings, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Default storage on a fresh bucket of the loopback S3 server; yields a boto3 client for assertions."""
+    """Both storages on fresh buckets of the loopback S3 server, the working one ("default") and the public one;
+    yields a boto3 client for assertions, with the bucket names as `bucket` (working) and `public_bucket`."""
     import uuid
 
     import boto3
@@ -84,23 +90,26 @@ def s3_storage(settings, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> I
 
     for name in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
         monkeypatch.setenv(name, "/dev/null")
-    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    bucket, public_bucket = f"test-{uuid.uuid4().hex[:12]}", f"test-public-{uuid.uuid4().hex[:12]}"
     config = Config(retries={"total_max_attempts": 2}, connect_timeout=2, read_timeout=5)
     client = boto3.client(
         "s3", endpoint_url=s3_endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
         region_name="us-east-1", config=config,
     )  # fmt: skip
     client.create_bucket(Bucket=bucket)
+    client.create_bucket(Bucket=public_bucket)
     options = {
-        "bucket_name": bucket, "endpoint_url": s3_endpoint, "access_key": "testing", "secret_key": "testing",
+        "endpoint_url": s3_endpoint, "access_key": "testing", "secret_key": "testing",
         "region_name": "us-east-1", "addressing_style": "path", "signature_version": "s3v4",
         "file_overwrite": True, "default_acl": None, "client_config": config,
     }  # fmt: skip
+    s3 = "storages.backends.s3.S3Storage"
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "default": {"BACKEND": s3, "OPTIONS": {**options, "bucket_name": bucket}},
+        "public": {"BACKEND": s3, "OPTIONS": {**options, "bucket_name": public_bucket}},
     }
-    client.bucket = bucket
+    client.bucket, client.public_bucket = bucket, public_bucket
     yield client
 
 

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -57,6 +58,16 @@ def test_a_reviewed_dataset_becomes_a_valid_package_that_matches_the_cube(approv
     assert descriptor["author"].endswith("(kmueller)") or descriptor["author"] == "kmueller"
     data_path = f"{run.package_path}/{descriptor['resources'][0]['path']}"
     assert default_storage.exists(data_path)
+
+
+def test_a_conversion_stores_its_package_in_the_working_storage_only(approved, settings):
+    """Every conversion's output, a private dataset's too, stays out of the public storage until it is published."""
+    convert("lindenau-haushalt")
+    run = latest(approved)
+    working = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    public = Path(settings.STORAGES["public"]["OPTIONS"]["location"])
+    assert (working / run.package_path / "datapackage.json").is_file()
+    assert not public.exists() or not any(path.is_file() for path in public.rglob("*"))
 
 
 def test_the_same_inputs_give_a_byte_identical_package(approved):

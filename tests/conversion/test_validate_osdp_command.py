@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,51 @@ from django.core.management import CommandError, call_command
 from tests.conversion.test_validation import write_package, zip_folder
 
 PROJECT = Path(__file__).resolve().parents[2]
+MIB = 1024 * 1024
+TOO_BIG = "datapackage.json: is 300 MiB, more than the 4 MiB allowed (PACKAGE_DESCRIPTOR_MAX_BYTES)"
+TOO_DEEP = "datapackage.json: nests deeper than 64 levels"
+REFUSED = "invalid: 1 problem (descriptor 1); 0 resources, 0 data rows read"
+# manage.py, then its peak memory on stderr: what a refused descriptor cost the process that refused it. VmHWM, not
+# getrusage's ru_maxrss, which Linux carries over exec from the forking process (a test worker of 600 MB).
+MEASURED = (
+    "import re, runpy, sys\n"
+    "try:\n"
+    "    runpy.run_path('manage.py', run_name='__main__')\n"
+    "finally:\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    print('peak_kib=' + re.search(r'VmHWM:\\s*(\\d+) kB', status)[1], file=sys.stderr)\n"
+)
 
 
 def lower_currency(descriptor: dict[str, Any]) -> None:
     descriptor["model"]["measures"]["amount"]["currency"] = "eur"
+
+
+def with_300_mb_descriptor(folder: Path) -> Path:
+    """A valid package whose datapackage.json is then padded to 300 MiB, sparse: nothing written, nothing held."""
+    write_package(folder)
+    with (folder / "datapackage.json").open("r+b") as handle:
+        handle.truncate(300 * MIB)
+    return folder
+
+
+def zip_with_300_mb_descriptor(folder: Path, archive: Path) -> Path:
+    """A zip of a few hundred KB whose datapackage.json unpacks to 300 MiB: valid JSON, then spaces, streamed."""
+    text = (write_package(folder) / "datapackage.json").read_bytes()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.write(folder / "data" / "budget.csv", "data/budget.csv")
+        with bundle.open("datapackage.json", "w") as out:
+            out.write(text)
+            for _ in range(299):
+                out.write(b" " * MIB)
+            out.write(b" " * (MIB - len(text)))
+    return archive
+
+
+def with_deep_descriptor(folder: Path, levels: int = 100_000) -> Path:
+    write_package(folder)
+    (folder / "datapackage.json").write_text('{"x": ' + "[" * levels + "]" * levels + "}", encoding="utf-8")
+    return folder
 
 
 def run(*args: str) -> str:
@@ -97,3 +139,30 @@ def test_frictionless_rows_still_finds_a_bad_cell_after_the_sample(tmp_path: Pat
     assert 'data/budget.csv, row 22, field amount: "oops" is not a number' in out
     assert "note: data/budget.csv: reached row limit: 3" in out
     assert str(error) == "invalid: 1 problem (type-error 1); 1 resource, 21 data rows read"
+
+
+def test_a_300_mb_descriptor_is_refused_from_the_shell_without_being_loaded(tmp_path: Path) -> None:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DEBUG": "1"}
+    command = [sys.executable, "-c", MEASURED, "validate_osdp", str(with_300_mb_descriptor(tmp_path / "big"))]
+    done = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode == 1 and done.stdout.splitlines() == [TOO_BIG, REFUSED]
+    error, measured = done.stderr.strip().splitlines()
+    assert error == f"CommandError: {REFUSED}"
+    assert int(measured.removeprefix("peak_kib=")) < 150 * 1024  # 3.8 GB when it was parsed and validated
+
+
+def test_a_zip_whose_descriptor_unpacks_to_300_mb_is_refused(tmp_path: Path) -> None:
+    archive = zip_with_300_mb_descriptor(tmp_path / "package", tmp_path / "big.zip")
+    assert archive.stat().st_size < 2 * MIB
+
+    out, error = run_failing(str(archive))
+
+    assert out.splitlines() == [TOO_BIG, REFUSED] and str(error) == REFUSED
+
+
+def test_a_descriptor_nested_100000_levels_is_refused_from_the_shell_without_a_traceback(tmp_path: Path) -> None:
+    done = manage(str(with_deep_descriptor(tmp_path / "deep")))
+
+    assert done.returncode == 1 and done.stdout.splitlines() == [TOO_DEEP, REFUSED]
+    assert done.stderr.strip() == f"CommandError: {REFUSED}"

@@ -494,3 +494,94 @@ def test_a_package_in_another_csv_dialect_is_read_whole_by_frictionless(tmp_path
 
     assert only(result, "type-error").row == 32
     assert not any("row limit" in note for note in result.notes)
+
+
+# Hostile descriptors: refused with one readable problem, and no validator ever sees them -----------------------------
+
+
+@pytest.fixture
+def no_validator(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Our JSON Schema, our rules and frictionless fail the test if a refused descriptor reaches them."""
+
+    def reached(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a validator saw a descriptor that descriptor_load refused")
+
+    monkeypatch.setattr("conversion.validation._check_schema", reached)
+    monkeypatch.setattr("conversion.validation._resources", reached)
+    monkeypatch.setattr("conversion.validation.Package.from_descriptor", reached)
+
+
+def refused_by_descriptor(result: ValidationResult) -> str:
+    assert not result.valid and result.counts == {"descriptor": 1} and result.rows == {}
+    assert result.problems[0].where == "datapackage.json"
+    return result.problems[0].message
+
+
+def test_a_300_mb_descriptor_is_one_problem_and_never_read(tmp_path: Path, no_validator: None) -> None:
+    folder = write_package(tmp_path)
+    with (folder / "datapackage.json").open("r+b") as handle:
+        handle.truncate(300 * 1024 * 1024)  # sparse
+
+    message = refused_by_descriptor(validate_package(folder))
+
+    assert message == "is 300 MiB, more than the 4 MiB allowed (PACKAGE_DESCRIPTOR_MAX_BYTES)"
+
+
+def test_a_descriptor_nested_100000_levels_is_a_problem_not_a_recursion_error(
+    tmp_path: Path, no_validator: None
+) -> None:
+    write_package(tmp_path)
+    (tmp_path / "datapackage.json").write_text('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+
+    assert refused_by_descriptor(validate_package(tmp_path)) == "nests deeper than 64 levels"
+
+
+def test_a_descriptor_with_10001_fields_is_refused_before_frictionless(tmp_path: Path, no_validator: None) -> None:
+    """frictionless checks a header in time quadratic in its fields: 100,000 of them took it 5 minutes."""
+
+    def wide(descriptor: dict[str, Any]) -> None:
+        descriptor["resources"][0]["schema"]["fields"] += [{"name": f"f{n}"} for n in range(9_997)]
+
+    message = refused_by_descriptor(validate_package(write_package(tmp_path, edit=wide)))
+
+    assert message == "lists 10,001 fields, more than the 10,000 allowed in one package"
+
+
+def test_a_giant_description_under_the_size_limit_is_valid(tmp_path: Path) -> None:
+    def long(descriptor: dict[str, Any]) -> None:
+        descriptor["description"] = "Haushalt " * 300_000  # 2.7 MB
+
+    assert validate_package(write_package(tmp_path, edit=long)).valid
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("../../etc/passwd", "points outside the package"),
+        ("/etc/passwd", "points outside the package"),
+        ("data/../../outside.csv", "points outside the package"),
+        ("data/budget.csv\x00.txt", "'data/budget.csv\\x00.txt' cannot be a file name"),
+        ("data/" + "x" * 5000, "cannot be a file name"),
+    ],
+)
+def test_a_resource_path_outside_the_package_is_refused(tmp_path: Path, path: str, problem: str) -> None:
+    def outside(descriptor: dict[str, Any]) -> None:
+        descriptor["resources"][0]["path"] = path
+
+    (tmp_path / "outside.csv").write_text("amount,year,admin_id,admin_name\n1,2013,a,A\n", encoding="utf-8")
+    result = validate_package(write_package(tmp_path / "package", edit=outside))
+
+    assert problem in only(result, "data-file").message
+    assert result.rows == {} and "no data file in the package to check" in result.notes
+
+
+def test_a_data_file_linking_outside_the_package_is_refused(tmp_path: Path) -> None:
+    package = write_package(tmp_path / "package")
+    (tmp_path / "secret.csv").write_bytes((package / "data" / "budget.csv").read_bytes())
+    (package / "data" / "budget.csv").unlink()
+    (package / "data" / "budget.csv").symlink_to(tmp_path / "secret.csv")
+
+    result = validate_package(package)
+
+    assert only(result, "data-file").message == "data/budget.csv points outside the package"
+    assert result.rows == {}

@@ -72,7 +72,9 @@ def worker_env() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "migration_site.settings",
         "DATABASE_URL": database_url,
         "STORAGE_ROOT": str(location),
+        "PUBLIC_STORAGE_ROOT": str(settings.STORAGES["public"]["OPTIONS"]["location"]),
         "CONVERSION_HEARTBEAT_SECONDS": "0.3",
+        "CONVERSION_SCRATCH_DIR": str(settings.CONVERSION_SCRATCH_DIR),
     }
 
 
@@ -115,16 +117,47 @@ def test_a_worker_killed_mid_job_leaves_the_dataset_ready_to_convert_again(appro
             os.killpg(worker.pid, signal.SIGKILL)
     killed = ConversionRun.objects.get(pk=run.pk)
     assert killed.status == Status.RUNNING and not killed.package_path, "not marked done, nothing half-published"
+    left_behind = list(settings.CONVERSION_SCRATCH_DIR.glob(f"conversion-{run.pk}-{horse}-*"))
+    assert left_behind and any(path.is_file() for path in left_behind[0].rglob("*")), "the killed job's scratch"
 
     time.sleep(settings.CONVERSION_HEARTBEAT_TIMEOUT + 0.5)
     retry = runs.conversion_request(dataset=approved_on_queue)
     assert retry.pk != run.pk
+    assert not left_behind[0].exists(), "replacing the stale run removed its scratch folder"
     killed.refresh_from_db()
     assert killed.status == Status.FAILED and "stopped before finishing" in killed.error
     result = run_burst_worker()
     retry.refresh_from_db()
     assert retry.status == Status.SUCCEEDED, (retry.error, result.stderr[-2000:])
     assert retry.rows_written == 300_000
+
+
+def test_a_worker_sweeps_scratch_folders_left_by_killed_jobs_when_it_starts(approved_on_queue, settings):
+    finished = ConversionRun.objects.create(dataset=approved_on_queue, status=Status.FAILED)
+    orphan = ConversionRun.objects.create(dataset=approved_on_queue, status=Status.RUNNING)
+    settings.CONVERSION_SCRATCH_DIR.mkdir(parents=True, exist_ok=True)
+    dead_pid = _a_dead_pid()
+    planted = {
+        "finished run": settings.CONVERSION_SCRATCH_DIR / f"conversion-{finished.pk}-{os.getpid()}-abc",
+        "dead process": settings.CONVERSION_SCRATCH_DIR / f"conversion-{orphan.pk}-{dead_pid}-def",
+    }
+    alive = settings.CONVERSION_SCRATCH_DIR / f"conversion-{orphan.pk}-{os.getpid()}-ghi"
+    unrelated = settings.CONVERSION_SCRATCH_DIR / "not-ours"
+    for folder in [*planted.values(), alive, unrelated]:
+        (folder / "package").mkdir(parents=True)
+        (folder / "package" / "data.csv").write_text("a,b\n1,2\n")
+    result = run_burst_worker()
+    assert result.returncode == 0, result.stderr[-2000:]
+    for why, folder in planted.items():
+        assert not folder.exists(), why
+    assert alive.is_dir(), "a running run whose process lives keeps its folder"
+    assert unrelated.is_dir(), "only conversion folders are swept"
+
+
+def _a_dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
 
 
 def _make_the_source_big(dataset, tmp_path, *, rows):

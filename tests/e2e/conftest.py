@@ -48,11 +48,26 @@ class Shots:
         return path
 
 
+CSP_VIOLATION = ("Content Security Policy", "Content-Security-Policy")
+
+
 @pytest.fixture
 def page(browser: object, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page; the test fails if the site's Content-Security-Policy blocked anything on it."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000})  # type: ignore[attr-defined]
     page = context.new_page()
     page.set_default_timeout(15000)
     page.shots = Shots(page, ARTIFACTS / request.node.name)
+    violations: list[str] = []
+    page.csp_violations = violations
+    page.on("console", lambda message: _record_csp_violation(message, violations))
     yield page
     context.close()
+    if violations:
+        pytest.fail("the Content-Security-Policy blocked something:\n" + "\n".join(violations))
+
+
+def _record_csp_violation(message: object, violations: list[str]) -> None:
+    text = str(message.text)  # type: ignore[attr-defined]
+    if any(marker in text for marker in CSP_VIOLATION):
+        violations.append(text)

@@ -2,8 +2,8 @@
 openspending.org link. Screenshots of each step land in test-artifacts/e2e/<test name>/."""
 
 import pytest
-from django.core.files.storage import default_storage
 
+from publishing.store import public_storage
 from tests.publishing.site_factories import SITE_URLS, make_package
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(SITE_URLS)]
@@ -56,7 +56,7 @@ def test_a_visitor_lists_filters_opens_a_package_and_downloads_its_data(page, li
     download = download_info.value
     assert download.suggested_filename.startswith("depenses-") and download.suggested_filename.endswith(".csv")
     with open(download.path(), "rb") as handle:
-        assert handle.read() == default_storage.open(public_site.data_keys[0]).read()
+        assert handle.read() == public_storage().open(public_site.data_keys[0]).read()
     page.shots.take("downloaded")
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from conversion import roles
 from conversion.models import DatasetDecision, DimensionMapping
@@ -67,7 +68,8 @@ def test_a_curator_edits_previews_and_approves_a_mapping(page, live_server, revi
 
     page.fill(f"#id_m{kind.pk}-column_type", "economic-classification:generic:code")
     page.fill(f"#id_m{kind.pk}-field", "account_kind")
-    page.wait_for_function("document.querySelector('#preview-table thead').textContent.includes('account_kind')")
+    # Playwright's expect polls from outside the page: wait_for_function would need 'unsafe-eval', which the CSP denies.
+    expect(page.locator("#preview-table thead")).to_contain_text("account_kind")
     header = page.locator("#preview-table thead").text_content()
     assert "account_kind" in header and "economic-classification:generic:code" in header
     page.shots.take("preview-follows-the-edit")

@@ -1,4 +1,6 @@
-"""Fixtures for publishing: the sample instance reviewed and converted on moto's S3 server, and S3 helpers."""
+"""Fixtures for publishing: the sample instance reviewed and converted on moto's S3 server, and S3 helpers.
+
+The helpers read the public bucket unless told `bucket=client.bucket` (the working one): publishing writes there."""
 
 import csv
 import hashlib
@@ -18,6 +20,7 @@ from django.core.management.base import CommandError
 from conversion import services
 from conversion.models import ConversionRun, DimensionMapping
 from datasets.models import LegacyDataset
+from publishing.store import public_storage
 from tests.conversion.conftest import curator, migration_admin, proposed  # noqa: F401 (fixtures used here)
 
 PUBLIC = ["lagoon-district-expenditure", "lindenau-haushalt", "northfield-spending-2014", "wdmmg-regional-2009"]
@@ -47,13 +50,13 @@ def publish_failing(*args):
     return out.getvalue(), caught.value
 
 
-def keys(client, prefix=""):
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=client.bucket, Prefix=prefix)
+def keys(client, prefix="", *, bucket=None):
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket or client.public_bucket, Prefix=prefix)
     return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
 
-def body(client, key):
-    return client.get_object(Bucket=client.bucket, Key=key)["Body"].read()
+def body(client, key, *, bucket=None):
+    return client.get_object(Bucket=bucket or client.public_bucket, Key=key)["Body"].read()
 
 
 def registry_rows(client):
@@ -65,7 +68,7 @@ def registry_ids(client):
 
 
 def stored_package(run):
-    """The descriptor and data bytes a conversion run left in storage."""
+    """The descriptor and data bytes a conversion run left in the working storage."""
     descriptor = json.loads(default_storage.open(f"{run.package_path}/datapackage.json").read())
     data = default_storage.open(f"{run.package_path}/{descriptor['resources'][0]['path']}").read()
     return descriptor, data
@@ -92,13 +95,13 @@ def new_version(dataset):
 
 
 def storage_client():
-    """The boto3 client of the default storage (django-storages S3), the one the store's requests go through."""
-    storage: Any = default_storage
+    """The boto3 client of the public storage (django-storages S3), the one the store's requests go through."""
+    storage: Any = public_storage()
     return storage.connection.meta.client
 
 
 class S3Requests:
-    """Every HTTP request the default storage's S3 client sends, as (method, key)."""
+    """Every HTTP request the public storage's S3 client sends, as (method, key)."""
 
     def __init__(self, client, bucket):
         self.client, self.bucket, self.seen = client, bucket, []
@@ -120,13 +123,13 @@ class S3Requests:
 
 @pytest.fixture
 def s3_requests(s3_storage):
-    requests = S3Requests(storage_client(), s3_storage.bucket)
+    requests = S3Requests(storage_client(), s3_storage.public_bucket)
     yield requests
     requests.close()
 
 
 class S3Faults:
-    """Makes the default storage's PUTs of matching keys fail the way a dropped connection does."""
+    """Makes the public storage's PUTs of matching keys fail the way a dropped connection does."""
 
     def __init__(self, client):
         self.client, self.failing = client, None

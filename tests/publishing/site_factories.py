@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from conversion.models import ConversionRun, DatasetDecision
 from datasets.models import LegacyDataset
 from publishing.models import PublishedPackage
+from publishing.store import public_storage
 
 SITE_URLS = "tests.publishing.site_urls"
 BASE = "http://testserver"
@@ -91,11 +91,11 @@ def make_package(
     content = csv_bytes(data_rows(years) if rows is None else rows)
     sha256 = hashlib.sha256(content).hexdigest()
     path = f"data/{name}-{sha256[:12]}.csv"
-    key = default_storage.save(f"{owner}/{name}/{path}", ContentFile(content))
+    key = public_storage().save(f"{owner}/{name}/{path}", ContentFile(content))
     title = title or f"{owner.title()} {name.replace('-', ' ')}"
     meta = descriptor(name, title, path, content, currency=currency)
     meta_bytes = (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode()
-    default_storage.save(f"{owner}/{name}/datapackage.json", ContentFile(meta_bytes))
+    public_storage().save(f"{owner}/{name}/datapackage.json", ContentFile(meta_bytes))
     dataset = LegacyDataset.objects.create(name=legacy_name or f"{owner}-{name}", label=title, private=private_dataset)
     if decision:
         DatasetDecision.objects.create(dataset=dataset, decision=decision)

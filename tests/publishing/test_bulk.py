@@ -5,13 +5,14 @@ import csv
 import hashlib
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
-from django.core.files.storage import default_storage
 from lxml import html  # type: ignore[import-untyped]
 
 from publishing import bulk
 from publishing.models import PublishedPackage
+from publishing.store import public_storage
 from tests.publishing.site_factories import HEADER, SITE_URLS, make_package
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
@@ -127,8 +128,7 @@ def test_a_new_package_does_not_move_rows_of_another(client, settings):
 def test_segments_are_built_once_and_kept_in_storage_by_content_hash(client, monkeypatch):
     package = make_package()
     index_links(client)
-    digest = bulk.digest(package)
-    stored = default_storage.listdir(f"bulk/{digest}")
+    stored = public_storage().listdir(f"bulk/berlin/budget/{bulk.digest(package)}")
     assert "manifest.json" in stored[1] and sorted(stored[0]) == ["2014", "2015"]
 
     def no_rebuild(package):
@@ -158,7 +158,7 @@ def test_the_zips_are_reproducible(client):
     first = bulk.build_segments(package)
     second = bulk.build_segments(package)
     for a, b in zip(first, second, strict=True):
-        assert default_storage.open(a.key).read() == default_storage.open(b.key).read()
+        assert public_storage().open(a.key).read() == public_storage().open(b.key).read()
 
 
 def test_a_part_download_has_validators_a_file_name_and_answers_conditional_requests(client):
@@ -178,3 +178,48 @@ def test_unknown_parts_years_and_names_are_404(client):
                  "/bulk/2014/berlin/budget-part-0.zip", "/bulk/2014/berlin/budget.zip",
                  "/bulk/2014/berlin/nothing-part-1.zip"):  # fmt: skip
         assert client.get(path).status_code == 404, path
+
+
+def stored_bulk_files(owner, name):
+    root = Path(public_storage().path(f"bulk/{owner}/{name}"))
+    return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def test_a_build_that_ends_after_its_package_was_withdrawn_leaves_nothing_behind():
+    """A request that found the package published, then built its zips while a withdrawal ran: the withdrawal's
+    purge may be over already, so the build deletes what it stored."""
+    package = make_package(rows=[["1", "2014", "x"], ["2", "2015", "y"]])
+    PublishedPackage.objects.get(pk=package.pk).withdraw()
+
+    segments = bulk.package_segments(package)  # the row as the request read it, before the withdrawal
+
+    assert len(segments) == 2
+    assert stored_bulk_files("berlin", "budget") == []
+
+
+def test_a_build_that_fails_half_way_deletes_the_parts_it_stored(settings, monkeypatch):
+    settings.BULK_MAX_UNZIPPED_BYTES = 400
+    package = make_package(rows=[[f"{n}.5", "2014", f"Region number {n}"] for n in range(60)], years=[2014])
+    real_add, calls = bulk._Segmenter.add, []
+
+    def add_then_fail(self, *args):
+        calls.append(1)
+        if len(calls) == 40:
+            raise OSError("the data file went away (test fault)")
+        real_add(self, *args)
+
+    monkeypatch.setattr(bulk._Segmenter, "add", add_then_fail)
+    with pytest.raises(OSError):
+        bulk.package_segments(package)
+
+    assert stored_bulk_files("berlin", "budget") == []
+
+
+def test_an_index_document_replaces_the_ones_of_earlier_catalogue_states(client):
+    make_package()
+    client.get("/bulk/")
+    first = bulk.index_keys()
+    make_package("other", "budget")
+    client.get("/bulk/")
+
+    assert len(first) == 1 and len(bulk.index_keys()) == 1 and bulk.index_keys() != first

@@ -3,11 +3,12 @@ that costs one query, answers HEAD, and changes its validators when what it show
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage
 from django.utils.http import http_date
 
 from conversion.models import DatasetDecision
 from publishing.models import PublishedPackage
+from publishing.store import public_storage
 from tests.publishing.site_factories import SITE_URLS, csv_bytes, make_package, when
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
@@ -19,8 +20,8 @@ def site():
     package = make_package("berlin", "budget", published_at=when(2024, 1), modified_at=when(2024, 2))
     make_package("leeds", "spend", published_at=when(2024, 3))
     registry = csv_bytes([["berlin/budget"], ["leeds/spend"]], header=["id"])
-    default_storage.save("registry/packages.csv", ContentFile(registry))
-    default_storage.save("registry/datapackage.json", ContentFile(b"{}\n"))
+    public_storage().save("registry/packages.csv", ContentFile(registry))
+    public_storage().save("registry/datapackage.json", ContentFile(b"{}\n"))
     return package
 
 
@@ -148,8 +149,8 @@ def test_a_change_gives_a_fresh_body_not_the_cached_one(client, site):
 
 def test_documents_read_from_storage_are_not_cached(client, site):
     assert client.get("/registry/packages.csv").content.startswith(b"id\n")
-    default_storage.delete("registry/packages.csv")
-    default_storage.save("registry/packages.csv", ContentFile(b"id\nberlin/budget\n"))
+    public_storage().delete("registry/packages.csv")
+    public_storage().save("registry/packages.csv", ContentFile(b"id\nberlin/budget\n"))
     assert client.get("/registry/packages.csv").content == b"id\nberlin/budget\n"
 
 
@@ -192,3 +193,23 @@ def test_a_process_rereads_the_catalogue_version_once_a_second(client, site, set
     clock[0] += 0.6
     after = client.get("/data.json")
     assert b"berlin/budget" in first.content and b"berlin/budget" not in after.content
+
+
+def test_what_a_process_remembered_for_an_older_catalogue_version_is_never_served_again(client, site, settings):
+    """Even when the version number comes back (a database restored from a backup), and without the memory of it
+    taking room: what was remembered for another version is dropped when the process reads a new one."""
+    from publishing import caching, memory
+    from publishing.models import CatalogState
+
+    settings.PUBLIC_VERSION_CHECK_SECONDS = 0
+    version = CatalogState.objects.get().version
+    assert caching.per_version("probe", lambda: "first", size=10) == "first"
+    assert caching.per_version("probe", lambda: "recomputed", size=10) == "first"
+
+    CatalogState.objects.update(version=version + 1)
+    assert caching.per_version("probe", lambda: "second", size=10) == "second"
+    CatalogState.objects.update(version=version)
+    assert caching.per_version("probe", lambda: "third", size=10) == "third"
+
+    assert [value for key, (value, _) in memory.documents.items.items() if key.endswith(":probe")] == ["third"]
+    assert client.get("/packages/berlin/budget/").status_code == 200

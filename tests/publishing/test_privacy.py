@@ -5,9 +5,9 @@ import json
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from publishing import bulk
+from publishing.store import public_storage
 from tests.publishing.site_factories import SITE_URLS, csv_bytes, hidden_packages, make_package, when
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
@@ -53,7 +53,7 @@ def test_hidden_packages_have_no_descriptor(client, hidden):
 
 def test_hidden_packages_have_no_data_download_though_the_file_is_still_in_storage(client, hidden):
     for package in hidden:
-        assert default_storage.exists(package.data_keys[0])
+        assert public_storage().exists(package.data_keys[0])
         assert client.get(paths(package)[2]).status_code == 404, package.name
         assert client.head(paths(package)[2]).status_code == 404, package.name
 
@@ -61,8 +61,8 @@ def test_hidden_packages_have_no_data_download_though_the_file_is_still_in_stora
 def test_hidden_packages_are_dropped_from_a_stored_registry_that_still_lists_them(client, hidden):
     rows = [[f"{p.owner}/{p.name}", p.title] for p in hidden] + [["berlin/budget", "Berlin budget"]]
     stale = csv_bytes(rows, header=["id", "title"])
-    default_storage.save("registry/packages.csv", ContentFile(stale))
-    default_storage.save("registry/packages-abcdefabcdef.csv", ContentFile(stale))
+    public_storage().save("registry/packages.csv", ContentFile(stale))
+    public_storage().save("registry/packages-abcdefabcdef.csv", ContentFile(stale))
     for url in ("/registry/packages.csv", "/registry/packages-abcdefabcdef.csv"):
         content = client.get(url).content
         assert content == b"id,title\nberlin/budget,Berlin budget\n", url

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from frictionless import validate
 
 from conversion.models import ConversionRun
 from conversion.validation import validate_package
 from publishing import bulk, services
 from publishing.models import PublicationRun, PublishedPackage
+from publishing.store import public_storage
 from tests.conversion.test_runs import approve_everything, convert
 from tests.publishing.conftest import (
     PUBLIC,
@@ -123,7 +123,7 @@ def test_republishing_unchanged_content_uploads_nothing(converted, s3_storage, s
 def test_a_missing_object_is_uploaded_again_and_only_that_one(converted, s3_storage, s3_requests):
     publish("lindenau-haushalt")
     data_key = PublishedPackage.objects.get().data_keys[0]
-    s3_storage.delete_object(Bucket=s3_storage.bucket, Key=data_key)
+    s3_storage.delete_object(Bucket=s3_storage.public_bucket, Key=data_key)
     s3_requests.clear()
 
     publish("lindenau-haushalt")
@@ -196,7 +196,8 @@ class CorruptingStorage:
 )
 def test_a_verification_failure_fails_the_run_with_a_clear_error(converted, s3_storage, monkeypatch, damage, message):
     _, data = stored_package(latest_run(converted["lindenau-haushalt"]))
-    monkeypatch.setattr("publishing.store.default_storage", CorruptingStorage(default_storage, damage))
+    corrupting = CorruptingStorage(public_storage(), damage)
+    monkeypatch.setattr("publishing.store.public_storage", lambda: corrupting)
 
     output, _ = publish_failing("lindenau-haushalt")
 
@@ -232,7 +233,7 @@ def test_embedded_mode_publishes_to_local_files(proposed, curator, settings):
     publish("lindenau-haushalt")
     publish("lindenau-haushalt")
 
-    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
+    root = Path(settings.STORAGES["public"]["OPTIONS"]["location"])
     package = PublishedPackage.objects.get()
     assert (root / "kmueller/lindenau-haushalt/datapackage.json").is_file()
     assert (root / package.data_keys[0]).is_file()

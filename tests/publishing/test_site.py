@@ -7,11 +7,11 @@ import json
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.urls import Resolver404, resolve
 from lxml import html  # type: ignore[import-untyped]
 
 from publishing.models import PublishedPackage
+from publishing.store import public_storage
 from publishing.views import PAGE_SIZE
 from tests.publishing.site_factories import SITE_URLS, csv_bytes, make_package, when
 
@@ -159,14 +159,15 @@ def test_the_descriptor_is_served_as_stored_and_its_paths_resolve_to_the_downloa
     path = json.loads(response.content)["resources"][0]["path"]
     data = client.get(f"/packages/berlin/budget/{path}")
     assert data.status_code == 200
-    assert b"".join(data.streaming_content) == default_storage.open(package.data_keys[0]).read()
+    assert b"".join(data.streaming_content) == public_storage().open(package.data_keys[0]).read()
     assert data["Content-Type"] == "text/csv; charset=utf-8"
     assert data["Content-Disposition"] == f'attachment; filename="{path.rsplit("/", 1)[1]}"'
+    assert data["X-Content-Type-Options"] == "nosniff"  # a CSV is never sniffed into HTML (README, Safety)
 
 
 def test_a_file_the_package_does_not_name_is_not_served(client):
     make_package()
-    default_storage.save("berlin/budget/data/other.csv", ContentFile(b"a\n1\n"))
+    public_storage().save("berlin/budget/data/other.csv", ContentFile(b"a\n1\n"))
     assert client.get("/packages/berlin/budget/data/other.csv").status_code == 404
     assert client.get("/packages/berlin/budget/data/..%2Fdatapackage.json").status_code == 404
     assert client.get("/packages/berlin/nothing/").status_code == 404
@@ -177,9 +178,9 @@ def test_the_registry_objects_are_read_from_storage_and_404_when_absent(client):
     assert client.get("/registry/packages.csv").status_code == 404
     make_package()
     registry = csv_bytes([["berlin/budget", "Berlin budget"]], header=["id", "title"])
-    default_storage.save("registry/packages.csv", ContentFile(registry))
-    default_storage.save("registry/packages-0123456789ab.csv", ContentFile(registry))
-    default_storage.save("registry/datapackage.json", ContentFile(b'{"name": "openspending-registry"}\n'))
+    public_storage().save("registry/packages.csv", ContentFile(registry))
+    public_storage().save("registry/packages-0123456789ab.csv", ContentFile(registry))
+    public_storage().save("registry/datapackage.json", ContentFile(b'{"name": "openspending-registry"}\n'))
     assert client.get("/registry/packages.csv").content == registry  # unchanged bytes: its hash still holds
     assert client.get("/registry/packages-0123456789ab.csv").content == registry
     response = client.get("/registry/datapackage.json")

@@ -1,6 +1,7 @@
 """python manage.py validate_osdp PATH [--json] [--frictionless-rows N]: validate a package folder or zip.
 
-Exit status 1 when invalid.
+Exit status 1 when invalid. A datapackage.json too big (PACKAGE_DESCRIPTOR_MAX_BYTES), too deep or too large in
+parts is one problem, found before it is parsed or validated (conversion/package_descriptor.py).
 """
 
 from __future__ import annotations

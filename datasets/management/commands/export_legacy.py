@@ -9,7 +9,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from datasets.client import ClientSettings, LegacyClient
-from datasets.export import DatasetOutcome, ExportFailed, ExportOptions, export_instance, iter_dataset_names
+from datasets.command_args import some_datasets_failed
+from datasets.export import DatasetOutcome, export_instance, iter_dataset_names
+from datasets.export_discovery import ExportFailed, ExportOptions
+from datasets.names import dataset_name_problem
 from datasets.progress import Progress
 from datasets.safety import UnsafeURLError
 
@@ -44,7 +47,7 @@ class Command(BaseCommand):
             raise CommandError(f"refused --url: {error}") from error
         export_options = ExportOptions(
             include_private=options["include_private"],
-            names=iter_dataset_names(options["dataset"]),
+            names=_checked_names(options["dataset"]),
             entries=not options["no_entries"],
             workers=workers,
             max_source_bytes=settings.SOURCE_MAX_BYTES,
@@ -70,6 +73,9 @@ class Command(BaseCommand):
         )
         if summary.failed:
             self.stdout.write("Failed: " + ", ".join(outcome.name for outcome in summary.failed))
+            raise some_datasets_failed(
+                f"{len(summary.failed)} of {totals['datasets']} datasets failed (see above and export-report.json)"
+            )
 
     def _client_settings(self, options: dict[str, Any], workers: int) -> ClientSettings:
         if options["allow_private_addresses"]:
@@ -85,6 +91,14 @@ class Command(BaseCommand):
         if outcome.problems:
             text += f", {len(outcome.problems)} problem(s): " + "; ".join(outcome.problems[:3])
         return text
+
+
+def _checked_names(values: list[str]) -> tuple[str, ...]:
+    names = iter_dataset_names(values)
+    problems = [problem for problem in map(dataset_name_problem, names) if problem is not None]
+    if problems:
+        raise CommandError("refused --dataset: " + "; ".join(problems))
+    return names
 
 
 def _size(count: int) -> str:

@@ -7,9 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from datasets.command_args import some_datasets_failed
 from datasets.dump import DumpError, find_dataset_folders, read_dataset_folder
 from datasets.progress import Progress
 from datasets.services import ImportResult, dataset_import
+
+FAILED = "failed"
 
 
 class Command(BaseCommand):
@@ -28,28 +31,45 @@ class Command(BaseCommand):
             raise CommandError(f"no dataset.json found in {options['folder']} or its sub-folders")
         progress = Progress(self.stdout.write, label="datasets")
         progress.start(len(folders))
-        counts: dict[str, int] = {}
+        results = []
         try:
             for folder in folders:
-                result = self._import_one(folder, force=options["force"])
-                counts[result.action] = counts.get(result.action, 0) + 1
-                progress.advance(self._line(result))
+                results.append(self._import_one(folder, force=options["force"]))
+                progress.advance(self._line(results[-1]))
         finally:
             progress.close()
-        self.stdout.write(
-            f"Imported {len(folders)} dataset folders: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-        )
+        self._summary(results)
 
     def _import_one(self, folder: Path, *, force: bool) -> ImportResult:
+        """One dataset; whatever goes wrong with it is its own outcome, and the run goes on with the next."""
         try:
             return dataset_import(dumped=read_dataset_folder(folder), force=force)
         except DumpError as error:
-            return ImportResult(folder.name, "failed", message=str(error))
+            return ImportResult(_printable(folder.name), FAILED, message=str(error))
+        except Exception as error:  # a hostile dump must not end the run; the type keeps a real bug visible
+            return ImportResult(_printable(folder.name), FAILED, message=f"{type(error).__name__}: {error}")
+
+    def _summary(self, results: list[ImportResult]) -> None:
+        counts: dict[str, int] = {}
+        for result in results:
+            counts[result.action] = counts.get(result.action, 0) + 1
+        self.stdout.write(
+            f"Imported {len(results)} dataset folders: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
+        )
+        failed = [result.name for result in results if result.action == FAILED]
+        if failed:
+            self.stdout.write("Failed: " + ", ".join(failed))
+            raise some_datasets_failed(f"{len(failed)} of {len(results)} dataset folders failed (see above)")
 
     def _line(self, result: ImportResult) -> str:
         text = f"{result.name}: {result.action}"
         if result.changes:
             text += " (" + ", ".join(str(change["field"]) for change in result.changes) + ")"
         if result.message:
-            text += f": {result.message}"
+            text += f": {_printable(result.message)}"
         return text
+
+
+def _printable(text: str) -> str:
+    """A folder name that was not UTF-8 holds lone surrogates, which no terminal or log can take: show them escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

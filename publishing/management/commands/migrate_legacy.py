@@ -20,6 +20,7 @@ from django.db.models import Count
 from conversion import roles
 from conversion.models import ConversionRun, DimensionMapping
 from conversion.services import mappings_approve_confident
+from datasets.command_args import SOME_DATASETS_FAILED
 from datasets.models import LegacyDataset
 from publishing.models import PublishedPackage
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         dump = self._export(options) if options["url"] else options["dump"]
         if not dump.exists():
             raise CommandError(f"{dump} does not exist")
-        self._step("Importing", "import_legacy", str(dump))
+        self._step("Importing", "import_legacy", str(dump), partial_ok=True)
         self._step("Proposing mappings", "propose_mappings")
         if options["auto_approve_confident"]:
             self._approve_confident()
@@ -59,15 +60,19 @@ class Command(BaseCommand):
         extra = ["--allow-private-addresses"] if options["allow_private_addresses"] else []
         if options["api_key"]:
             extra += ["--api-key", options["api_key"], "--include-private"]
-        self._step("Exporting", "export_legacy", "--url", options["url"], "--to", str(target), *extra)
+        self._step("Exporting", "export_legacy", "--url", options["url"], "--to", str(target), *extra, partial_ok=True)
         return Path(target)
 
-    def _step(self, title: str, command: str, *arguments: str, allow_failure: bool = False) -> None:
+    def _step(
+        self, title: str, command: str, *arguments: str, allow_failure: bool = False, partial_ok: bool = False
+    ) -> None:
+        """Run one command; `partial_ok`: go on when it went through every dataset but some failed (each says why)."""
         self.stdout.write(self.style.MIGRATE_HEADING(title))
         try:
             call_command(command, *arguments, stdout=self.stdout, stderr=self.stderr)
         except CommandError as error:
-            if not allow_failure:
+            partial = partial_ok and error.returncode == SOME_DATASETS_FAILED
+            if not (allow_failure or partial):
                 raise
             self.stdout.write(self.style.WARNING(f"{command}: {error}"))
 

@@ -1,7 +1,8 @@
 """python manage.py publish_osdp PATH --owner USER [--name NAME]: validate any package and publish it.
 
 Needs no legacy dataset: any Fiscal Data Package folder or zip goes to `<owner>/<name>/` and into the registry.
-An invalid package is refused with its readable problems and exit status 1.
+An invalid package is refused with its readable problems and exit status 1. The published descriptor's id, name,
+owner and homepage are the store's (`<owner>/<name>`), whatever the uploaded one said.
 """
 
 from __future__ import annotations
