@@ -91,7 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "publishing.csp.CSPMiddleware",  # django-csp's, with the site-wide header built once
 ]
 
 # Content-Security-Policy on every response: scripts, styles and everything else from this site only; no inline

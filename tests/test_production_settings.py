@@ -86,3 +86,15 @@ def test_every_page_carries_the_content_security_policy(client):
 def test_the_csrf_cookie_is_out_of_reach_of_scripts(client):
     response = client.get("/admin/login/")
     assert response.cookies["csrftoken"]["httponly"]
+
+
+@pytest.mark.django_db
+def test_the_site_wide_header_is_the_one_django_csp_builds_and_follows_the_settings(client, settings):
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    expected = CSPMiddleware(lambda request: HttpResponse()).process_response(RequestFactory().get("/"), HttpResponse())
+    assert client.get("/")["Content-Security-Policy"] == expected["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get("/")["Content-Security-Policy"] == "default-src 'none'"
