@@ -133,7 +133,7 @@ def _store_source_file(dumped: DumpedDataset, source: DumpedSource) -> StoredFil
     """The file's own hash names it, whatever the dump's record says: the bytes are the truth."""
     if source.archive_file is None:
         return None
-    sha256 = file_sha256(source.archive_file)
+    sha256 = source.archive_sha256 or file_sha256(source.archive_file)  # hashed once, when the dump was checked
     name = f"legacy/{dumped.name}/sources/{source.legacy_id}-{sha256[:12]}{safe_suffix(source.archive_file)}"
     return StoredFile(_store(name, source.archive_file), sha256, source.archive_file.stat().st_size)
 

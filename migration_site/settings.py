@@ -96,7 +96,7 @@ MIDDLEWARE = [
 
 # Content-Security-Policy on every response: scripts, styles and everything else from this site only; no inline
 # script or style anywhere (the admin's own templates have none; ours keep theirs in static files). The job
-# dashboard's one inline script is allowed by its hash there only (conversion/job_dashboard.py).
+# dashboard's inline script and styles are allowed by their hashes there only (conversion/job_dashboard.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -126,9 +126,13 @@ def _still_current(package: PublishedPackage) -> bool:
     """Whether this version of the package is still published at its place. Checked after a build has stored its
     files: a withdrawal or re-publication that changed the row before this check deletes files only after it, so
     either this check sees the change or that deletion sees the files."""
-    same_version = {"owner": package.owner, "name": package.name, "data_sha256": package.data_sha256}
-    published = PublishedPackage.objects.published().filter(pk=package.pk, **same_version)
-    return published.filter(descriptor_sha256=package.descriptor_sha256).exists()
+    same_version = {
+        "owner": package.owner,
+        "name": package.name,
+        "data_sha256": package.data_sha256,
+        "descriptor_sha256": package.descriptor_sha256,
+    }
+    return PublishedPackage.objects.published().filter(pk=package.pk, **same_version).exists()
 
 
 # -- deleting ---------------------------------------------------------------------------------------------------------

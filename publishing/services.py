@@ -319,10 +319,9 @@ def _recheck_privacy(run: PublicationRun, dataset: LegacyDataset | None, package
         PublishedPackage.objects.filter(dataset=dataset).update(withdrawn_at=timezone.now())
         registry_refresh(run)
         places = {(run.owner, run.name)} | ({(package.owner, package.name)} if package is not None else set())
-        deleted = [key for owner, name in sorted(places) for key in _purge(owner, name)] + bulk.index_purge()
+        deleted, indexes = _take_down(*sorted(places))
         PublishedPackage.objects.filter(dataset=dataset).update(purged_at=timezone.now())
-        caching.forget_all()
-        run.append_log(f"taken down again, the dataset may not be public any more: {_deleted(deleted)}")
+        run.append_log(f"taken down again, the dataset may not be public any more: {_deleted(deleted + indexes)}")
         raise Refused(f"{dataset.name} may not be public any more: {refusal}")
 
 
@@ -380,7 +379,8 @@ def _prune(run: PublicationRun, package: PublishedPackage, previous: tuple[str, 
     deleted = store.package_prune(package.owner, package.name, keep=package.data_keys)
     deleted += bulk.superseded_purge(package)
     if previous is not None and previous != (package.owner, package.name):
-        deleted += _purge(*previous) + bulk.index_purge()
+        moved, indexes = _take_down(previous)
+        deleted += moved + indexes
     if deleted:
         run.append_log(f"deleted {len(deleted)} superseded object(s): {', '.join(deleted)}")
 
@@ -399,17 +399,21 @@ def _withdraw(run: PublicationRun) -> str:
         if package.withdrawn_at is None:
             package.withdraw()
         registry_refresh(run)
-        deleted = _purge(package.owner, package.name)
-        indexes = bulk.index_purge()
+        deleted, indexes = _take_down((package.owner, package.name))
         package.mark_purged()
-    caching.forget_all()
     run.append_log(f"withdrawn{f' ({run.reason})' if run.reason else ''}: {_deleted(deleted + indexes)}")
     return Status.SUCCEEDED if deleted else Status.UNCHANGED
 
 
-def _purge(owner: str, name: str) -> list[str]:
-    """Every public copy of the package at `<owner>/<name>`: its files and its bulk files."""
-    return store.package_purge(owner, name) + bulk.package_purge(owner, name)
+def _take_down(*places: tuple[str, str]) -> tuple[list[str], list[str]]:
+    """Every public copy of the packages at these `(owner, name)` places, and what this process has cached: the keys
+    of their files and bulk files deleted, and of the bulk index documents deleted (each lists every package)."""
+    deleted = [
+        key for owner, name in places for key in store.package_purge(owner, name) + bulk.package_purge(owner, name)
+    ]
+    indexes = bulk.index_purge()
+    caching.forget_all()
+    return deleted, indexes
 
 
 def _deleted(keys: list[str]) -> str:

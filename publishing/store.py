@@ -320,7 +320,7 @@ def folder_fetch(prefix: str, into: Path) -> Path:
     files."""
     prefix = prefix.rstrip("/") + "/"
     _download(prefix + DESCRIPTOR, into / DESCRIPTOR)
-    descriptor = json.loads((into / DESCRIPTOR).read_text(encoding="utf-8"))
+    descriptor = descriptor_load(into)  # our own output, read through the one loader all the same
     for resource in descriptor.get("resources") or []:
         path = resource.get("path") if isinstance(resource, dict) else None
         for item in path if isinstance(path, list) else [path]:
