@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `conversion` 
 # loaded, no database or service touched.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migration_site.settings")
 
-from conversion.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
+from conversion.packaging.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
 
 SOURCES = 3
 SEED = 20_130_101
@@ -199,9 +199,9 @@ FRICTIONLESS_SAMPLE = 10_000  # rows frictionless still reads in our validation,
 
 
 def run_ours(legacy: Legacy, out: Path, sample_rows: int) -> dict[str, Any]:
-    from conversion.build import build_package
-    from conversion.reconcile import reconcile
-    from conversion.validation import validate_package
+    from conversion.packaging.build import build_package
+    from conversion.packaging.reconcile import reconcile
+    from conversion.packaging.validation import validate_package
 
     stages: dict[str, float] = {}
     with _stage(stages, "build"):
@@ -228,7 +228,7 @@ def run_frictionless(legacy: Legacy, out: Path) -> dict[str, Any]:
 
     from frictionless import Package, Resource, Schema, transform
 
-    from conversion.reconcile import reconcile
+    from conversion.packaging.reconcile import reconcile
 
     tempfile.tempdir = str(out)  # frictionless writes the whole output to a temporary file first
     data = out / "data" / f"{PACKAGE}.csv"
@@ -280,7 +280,7 @@ def _frictionless_steps(more: list[Any], replaced: set[tuple[str, int]]) -> list
     Renames come last, in steps of their own: stack-notes §5 (a rename with a function renames the schema only)."""
     from frictionless import steps as frictionless_steps
 
-    from conversion.legacy_values import convert_value
+    from conversion.packaging.legacy_values import convert_value
 
     steps: Any = frictionless_steps  # star-imported without __all__: strict mypy sees no re-export
 

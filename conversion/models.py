@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from datasets.models import LegacyDataset
+from migration_site.lib.runs import Run, RunQuerySet, RunStatus
 
 
 class DimensionMappingQuerySet(QuerySet["DimensionMapping"]):
@@ -66,7 +67,10 @@ class DimensionMapping(models.Model):
     class Meta:
         ordering = ["dataset__name", "position", "legacy_path"]
         constraints = [models.UniqueConstraint(fields=["dataset", "legacy_path"], name="unique_mapping_per_path")]
-        permissions = [("review_dimensionmapping", "Can approve and reject dimension mappings")]
+        permissions = [
+            ("review_dimensionmapping", "Can approve and reject dimension mappings"),
+            ("override_dimensionmapping", "Can reopen reviewed mappings and override the one-measure-one-date rule"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.dataset.name}: {self.legacy_path}"
@@ -136,6 +140,18 @@ class DatasetDecision(models.Model):
         return f"{self.dataset.name}: {self.get_decision_display() or 'undecided'}"
 
 
+def dataset_owner(dataset: LegacyDataset, decision: DatasetDecision | None) -> str:
+    """Who owns the dataset's package (`<owner>/<name>/` in the store): the owner a migration admin chose, else the
+    first manager the legacy platform listed, else DEFAULT_DATASET_OWNER.
+
+    `decision` is the dataset's decision row, None when it has none: the caller has it (or knows there is none),
+    so a listing of many datasets costs no query per dataset."""
+    if decision is not None and decision.owner:
+        return str(decision.owner)
+    team = dataset.team_usernames
+    return team[0] if team else str(settings.DEFAULT_DATASET_OWNER)
+
+
 class ReviewEvent(models.Model):
     """One change made by a person: what it touched, before and after, who, when and why."""
 
@@ -169,22 +185,15 @@ class ReviewEvent(models.Model):
         return f"{self.dataset.name} {self.subject}: {self.action}"
 
 
-class ConversionRunQuerySet(QuerySet["ConversionRun"]):
-    def active(self) -> ConversionRunQuerySet:
-        return self.filter(status__in=[ConversionRun.Status.QUEUED, ConversionRun.Status.RUNNING])
-
+class ConversionRunQuerySet(RunQuerySet["ConversionRun"]):
     def succeeded(self) -> ConversionRunQuerySet:
         return self.filter(status=ConversionRun.Status.SUCCEEDED)
 
 
-class ConversionRun(models.Model):
+class ConversionRun(Run):
     """One attempt to build a dataset's package; created before its job is enqueued, so every job has a record."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
+    Status = RunStatus
 
     class Reconciliation(models.TextChoices):
         MATCH = "match", "match"
@@ -193,24 +202,11 @@ class ConversionRun(models.Model):
         UNAVAILABLE = "unavailable", "no legacy totals to compare"
 
     dataset = models.ForeignKey(LegacyDataset, on_delete=models.CASCADE, related_name="conversion_runs")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    job_id = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    queued_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last sign of life of the running job.")
-    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the process that ran it.")
-    finished_at = models.DateTimeField(null=True, blank=True)
     built_from = models.CharField(max_length=16, blank=True)
     rows_read = models.BigIntegerField(null=True, blank=True)
     rows_written = models.BigIntegerField(null=True, blank=True)
     rows_rejected = models.BigIntegerField(null=True, blank=True)
     rows_overwritten = models.BigIntegerField(null=True, blank=True)
-    log = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     report = models.JSONField(null=True, blank=True, help_text="The build report: problems, totals, notes.")
     valid = models.BooleanField(null=True, blank=True)
     validation = models.JSONField(null=True, blank=True)
@@ -226,18 +222,27 @@ class ConversionRun(models.Model):
 
     objects = ConversionRunQuerySet.as_manager()
 
-    class Meta:
-        ordering = ["-queued_at", "-id"]
+    progress_fields = ("log", "attempts")
+    outcome_fields = (
+        "built_from",
+        "rows_read",
+        "rows_written",
+        "rows_rejected",
+        "rows_overwritten",
+        "report",
+        "valid",
+        "validation",
+        "reconciliation",
+        "reconciliation_status",
+        "package_path",
+    )
+    bulky_fields = ("log", "report", "validation", "reconciliation")
+
+    class Meta(Run.Meta):
         permissions = [("accept_reconciliation", "Can accept a reconciliation mismatch")]
 
     def __str__(self) -> str:
         return f"{self.dataset.name} run {self.pk} ({self.status})"
-
-    @property
-    def duration(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
     @property
     def publishable(self) -> bool:
@@ -247,7 +252,3 @@ class ConversionRun(models.Model):
             and bool(self.valid)
             and self.reconciliation_status in {self.Reconciliation.MATCH, self.Reconciliation.ACCEPTED}
         )
-
-    def append_log(self, line: str) -> None:
-        stamp = timezone.now().strftime("%H:%M:%S")
-        self.log = f"{self.log}{stamp} {line}\n"

@@ -10,9 +10,8 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db.models import Count
 
-from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent
-from conversion.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
-from conversion.services import dataset_owner
+from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent, dataset_owner
+from conversion.packaging.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
 from datasets.models import LegacyDataset, Source
 
 NAME = re.compile(r"[^a-z0-9._-]+")

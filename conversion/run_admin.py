@@ -14,9 +14,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
-from conversion import roles, runs
+from conversion import runs
 from conversion.models import ConversionRun
-from datasets.admin import pretty_json
+from migration_site.lib import roles
+from migration_site.lib.admin import ReadOnlyAdminMixin, pretty_json
 
 
 def reconciliation_table(run: ConversionRun) -> SafeString | str:
@@ -52,30 +53,57 @@ def reconciliation_table(run: ConversionRun) -> SafeString | str:
 
 
 @admin.register(ConversionRun)
-class ConversionRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["id", "dataset", "status", "built_from", "rows_written", "rows_rejected", "valid",
-                    "reconciliation_status", "queued_at", "finished_at"]  # fmt: skip
+class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = [
+        "id",
+        "dataset",
+        "status",
+        "built_from",
+        "rows_written",
+        "rows_rejected",
+        "valid",
+        "reconciliation_status",
+        "queued_at",
+        "finished_at",
+    ]
     list_filter = ["status", "reconciliation_status", "valid", "built_from"]
     list_select_related = ["dataset"]
     search_fields = ["dataset__name", "error"]
     date_hierarchy = "queued_at"
     actions = ["rerun"]
     readonly_fields = (
-        "dataset", "status", "requested_by", "job_id", "worker", "attempts", "queued_at", "started_at",
-        "heartbeat_at", "finished_at", "built_from", "rows_read", "rows_written", "rows_rejected", "rows_overwritten",
-        "valid", "reconciliation_shown", "reconciliation_status", "accepted_by", "accepted_reason", "accepted_at",
-        "package_path", "error", "log", "report_shown", "validation_shown",
-    )  # fmt: skip
+        "dataset",
+        "status",
+        "requested_by",
+        "job_id",
+        "worker",
+        "attempts",
+        "queued_at",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "built_from",
+        "rows_read",
+        "rows_written",
+        "rows_rejected",
+        "rows_overwritten",
+        "valid",
+        "reconciliation_shown",
+        "reconciliation_status",
+        "accepted_by",
+        "accepted_reason",
+        "accepted_at",
+        "package_path",
+        "error",
+        "log",
+        "report_shown",
+        "validation_shown",
+    )
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    allow_delete = True
 
     def has_rerun_permission(self, request: HttpRequest) -> bool:
-        return roles.is_curator(request.user)
+        return roles.may(request.user, roles.REVIEW)  # re-running follows from reviewing the mappings
 
     def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
@@ -118,5 +146,5 @@ class ConversionRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return pretty_json(run.validation)
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
-        extra = {**(extra_context or {}), "can_accept": roles.is_migration_admin(request.user)}
+        extra = {**(extra_context or {}), "can_accept": roles.may(request.user, roles.ACCEPT)}
         return super().change_view(request, object_id, form_url, extra)

@@ -9,12 +9,7 @@ convert again; nothing half-done is ever marked done.
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-import traceback
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +18,30 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from conversion import queue, roles, workdirs
-from conversion.build import build_package
+from conversion import workdirs
 from conversion.models import ConversionRun, DimensionMapping, ReviewEvent
-from conversion.package_spec import BuildReport
+from conversion.packaging.build import build_package
+from conversion.packaging.package_spec import BuildReport
+from conversion.packaging.reconcile import Reconciliation, reconcile
+from conversion.packaging.validation import ValidationResult, validate_package
 from conversion.plan import NotConvertible, build_plan, convertible_problem
-from conversion.reconcile import reconcile
-from conversion.validation import validate_package
 from datasets.models import LegacyDataset
+from migration_site.lib import roles
+from migration_site.lib.runs import RunKind, run_execute, run_request
 
 logger = logging.getLogger(__name__)
 Status = ConversionRun.Status
-JOB = "conversion.jobs.convert_dataset_job"
+KIND = RunKind(
+    model=ConversionRun,
+    queue="conversion",
+    job="conversion.jobs.convert_dataset_job",
+    job_timeout=lambda: settings.CONVERSION_JOB_TIMEOUT,
+    stale_after=lambda: settings.CONVERSION_STALE_AFTER,
+    heartbeat_timeout=lambda: settings.CONVERSION_HEARTBEAT_TIMEOUT,
+)
 
 
 class TransientError(Exception):
@@ -49,76 +53,61 @@ def conversion_request(*, dataset: LegacyDataset, user: Any = None, sync: bool =
     problem = convertible_problem(dataset)
     if problem:
         raise ValidationError(f"{dataset.name} cannot be converted: {problem}")
-    with transaction.atomic():
-        LegacyDataset.objects.select_for_update().get(pk=dataset.pk)
-        for active in ConversionRun.objects.filter(dataset=dataset).active():
-            if not _is_stale(active):
-                return active
-            _fail(active, "the worker stopped before finishing (killed or lost); a new run was started")
-            workdirs.remove_run_folders(active.pk)
-        run = ConversionRun.objects.create(dataset=dataset, requested_by=roles.requester(user))
-        inline = queue.dispatch("conversion", JOB, run, sync=sync)
-    if inline:
-        conversion_execute(run_id=run.pk)  # embedded mode, or --sync: here and now, once the run row exists
-    run.refresh_from_db()
-    return run
+    return run_request(
+        KIND,
+        lock=dataset,
+        same=ConversionRun.objects.filter(dataset=dataset),
+        create=lambda: ConversionRun.objects.create(dataset=dataset, requested_by=roles.requester(user)),
+        replaced=lambda stale: workdirs.remove_run_folders(stale.pk),
+        sync=sync,
+    )
 
 
 def conversion_execute(*, run_id: int) -> None:
     """The job: claim the run, convert with retries on transient errors, record the outcome. Safe to run twice."""
-    now = timezone.now()
-    claimed = ConversionRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, started_at=now, heartbeat_at=now, attempts=1, worker=_this_process()
-    )
-    if not claimed:
-        logger.info("run %s is not queued any more: nothing to do", run_id)
-        return
-    run = ConversionRun.objects.select_related("dataset").get(pk=run_id)
-    with Heartbeat(run_id):
-        _attempts(run)
+    run_execute(KIND, run_id, _attempts, expected=(TransientError, NotConvertible), related=["dataset"])
 
 
-def _this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _attempts(run: ConversionRun) -> None:
+def _attempts(run: ConversionRun) -> str:
     for attempt in range(1, settings.CONVERSION_MAX_ATTEMPTS + 1):
         try:
             _convert(run)
-            return
+            return Status.SUCCEEDED
         except TransientError as error:
             if attempt == settings.CONVERSION_MAX_ATTEMPTS:
-                _fail(run, f"gave up after {attempt} attempts: {error}")
-                return
+                raise TransientError(f"gave up after {attempt} attempts: {error}") from error
             run.append_log(f"attempt {attempt} failed ({error}); retrying")
             run.attempts = attempt + 1
             run.save(update_fields=["log", "attempts"])
             time.sleep(settings.CONVERSION_RETRY_BACKOFF * 2 ** (attempt - 1))
-        except NotConvertible as error:
-            _fail(run, str(error))
-            return
-        except Exception as error:  # anything else is recorded on the run, where a person sees it
-            _fail(run, f"{type(error).__name__}: {error}", details=traceback.format_exc())
-            return
+    raise AssertionError("CONVERSION_MAX_ATTEMPTS is at least 1")
 
 
 def _convert(run: ConversionRun) -> None:
+    """Build, validate, reconcile and upload; the outcome is set on the run, which the lifecycle saves."""
     with workdirs.run_folder(run.pk) as workdir:
         plan = build_plan(run.dataset, workdir / "inputs")
         run.append_log(f"building from {len(plan.sources)} source file(s), {len(plan.columns)} columns")
         out = workdir / "package"
         report = build_package(plan, out)
         run.append_log(f"built from {report.built_from}: {report.rows_written} rows written")
-        validation = validate_package(out, frictionless_rows=settings.CONVERSION_FRICTIONLESS_ROWS or None)
+        validation = validate_package(
+            out,
+            frictionless_rows=settings.CONVERSION_FRICTIONLESS_ROWS or None,
+            descriptor_max_bytes=settings.PACKAGE_DESCRIPTOR_MAX_BYTES,
+        )
         run.append_log("valid" if validation.valid else f"invalid: {validation.total} problem(s)")
         result = reconcile(
-            report.totals, report.totals_by_year, report.rows_written, _measure_names(plan.columns),
-            aggregates=run.dataset.aggregates, entries_csv=plan.entries_file,
-        )  # fmt: skip
+            report.totals,
+            report.totals_by_year,
+            report.rows_written,
+            _measure_names(plan.columns),
+            aggregates=run.dataset.aggregates,
+            entries_csv=plan.entries_file,
+        )
         run.append_log(f"reconciliation: {result.status}")
         package_path = _upload(run, out)
-        _succeed(run, report, validation.valid, validation.as_dict(), result.as_dict(), result.status, package_path)
+        _record(run, report, validation, result, package_path)
 
 
 def _measure_names(columns: Any) -> dict[str, str]:
@@ -139,20 +128,17 @@ def _upload(run: ConversionRun, folder: Path) -> str:
     return prefix
 
 
-def _succeed(
-    run: ConversionRun, report: BuildReport, valid: bool, validation: dict[str, Any], reconciliation: dict[str, Any],
-    status: str, package_path: str,
-) -> None:  # fmt: skip
-    run.status = Status.SUCCEEDED
-    run.finished_at = timezone.now()
-    run.built_from = report.built_from
+def _record(
+    run: ConversionRun, report: BuildReport, validation: ValidationResult, result: Reconciliation, package_path: str
+) -> None:
+    """The outcome, set on the run all at once (the lifecycle saves it): a run that fails has none of it."""
+    summary = report_summary(report)
+    run.built_from, run.report = report.built_from, summary
     run.rows_read, run.rows_written = report.rows_read, report.rows_written
     run.rows_rejected, run.rows_overwritten = report.rows_rejected, report.overwritten
-    run.report = report_summary(report)
-    run.valid, run.validation = valid, validation
-    run.reconciliation, run.reconciliation_status = reconciliation, status
+    run.valid, run.validation = validation.valid, validation.as_dict()
+    run.reconciliation, run.reconciliation_status = result.as_dict(), result.status
     run.package_path = package_path
-    run.save()
 
 
 def report_summary(report: BuildReport) -> dict[str, Any]:
@@ -167,52 +153,8 @@ def report_summary(report: BuildReport) -> dict[str, Any]:
     }
 
 
-def _fail(run: ConversionRun, error: str, *, details: str = "") -> None:
-    run.status = Status.FAILED
-    run.finished_at = timezone.now()
-    run.error = error
-    if details:
-        run.append_log(details)
-    run.save(update_fields=["status", "finished_at", "error", "log"])
-
-
-def _is_stale(run: ConversionRun) -> bool:
-    """A queued or running run whose job is gone: failed or stopped in rq, or a running job gone silent."""
-    if run.job_id and queue.job_is_dead(run.job_id):
-        return True
-    now = timezone.now()
-    if run.status == Status.RUNNING:
-        last_sign = run.heartbeat_at or run.started_at or run.queued_at
-        return now - last_sign > timedelta(seconds=settings.CONVERSION_HEARTBEAT_TIMEOUT)
-    return now - run.queued_at > timedelta(seconds=settings.CONVERSION_STALE_AFTER)
-
-
-class Heartbeat:
-    """While a job runs, a thread stamps its run every few seconds: a killed worker stops stamping."""
-
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
-
-    def __enter__(self) -> Heartbeat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
-
-    def _beat(self) -> None:
-        try:
-            while not self.stop.wait(settings.CONVERSION_HEARTBEAT_SECONDS):
-                ConversionRun.objects.filter(pk=self.run_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
-        finally:
-            connection.close()
-
-
 def reconciliation_accept(*, run: ConversionRun, admin: Any, reason: str) -> None:
-    roles.require_migration_admin(admin)
+    roles.require(admin, roles.ACCEPT)
     if run.reconciliation_status != ConversionRun.Reconciliation.MISMATCH:
         raise ValidationError("only a mismatch can be accepted")
     if not reason.strip():
@@ -222,10 +164,14 @@ def reconciliation_accept(*, run: ConversionRun, admin: Any, reason: str) -> Non
         run.accepted_by, run.accepted_reason, run.accepted_at = admin, reason.strip(), timezone.now()
         run.save(update_fields=["reconciliation_status", "accepted_by", "accepted_reason", "accepted_at"])
         ReviewEvent.objects.create(
-            dataset=run.dataset, subject=f"conversion run {run.pk}", action=ReviewEvent.Action.DECIDED,
-            before={"reconciliation": "mismatch"}, after={"reconciliation": "accepted"}, user=admin,
+            dataset=run.dataset,
+            subject=f"conversion run {run.pk}",
+            action=ReviewEvent.Action.DECIDED,
+            before={"reconciliation": "mismatch"},
+            after={"reconciliation": "accepted"},
+            user=admin,
             reason=reason.strip(),
-        )  # fmt: skip
+        )
 
 
 def approved_datasets() -> list[LegacyDataset]:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Q
 
-from conversion.models import ConversionRun, DatasetDecision, DimensionMapping
-from conversion.services import dataset_owner
+from conversion.models import ConversionRun, DatasetDecision, DimensionMapping, dataset_owner
 from datasets.models import LegacyDataset
 
 Status = DimensionMapping.Status
@@ -37,7 +35,7 @@ def extend_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]
                     key: count.get(key, 0) for key in ("proposed", "ambiguous", "approved", "edited", "rejected")
                 },
                 "decision": decision.decision if decision and decision.decision else None,
-                "owner": dataset_owner(dataset, decision) if decision else _default_owner(dataset),
+                "owner": dataset_owner(dataset, decision),
             }
         )
 
@@ -52,17 +50,9 @@ def mapping_status(count: dict[str, Any]) -> str:
     return "needs_review"
 
 
-def _default_owner(dataset: LegacyDataset) -> str:
-    """The owner without a decision row: no query needed, the team is prefetched."""
-    team = dataset.team_usernames
-    return team[0] if team else str(settings.DEFAULT_DATASET_OWNER)
-
-
 def extend_conversion_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]) -> None:
     """The latest run of each dataset: its status, rows, reconciliation and package path."""
-    latest: dict[int, ConversionRun] = {}
-    for run in ConversionRun.objects.order_by("dataset_id", "-queued_at", "-id"):
-        latest.setdefault(run.dataset_id, run)
+    latest = {run.dataset_id: run for run in ConversionRun.objects.latest_per_dataset()}
     for dataset in datasets:
         latest_run = latest.get(dataset.pk)
         rows[dataset.name].update(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import admin
@@ -18,6 +17,7 @@ from django.utils.safestring import SafeString
 from datasets import state
 from datasets.links import link_or_text
 from datasets.models import HarvestRecord, LegacyDataset, Source, SourceRun, TeamMember
+from migration_site.lib.admin import ReadOnlyAdminMixin, pretty_json
 
 
 class IncompleteFilter(admin.SimpleListFilter):
@@ -74,16 +74,9 @@ class ProblemsFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
-    can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SourceInline(ReadOnlyInline):
@@ -167,11 +160,20 @@ class HarvestRecordInline(ReadOnlyInline):
 
 
 @admin.register(LegacyDataset)
-class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LegacyDatasetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Harvested data: a new export and import changes it, never a hand edit (admins may still delete a dataset)."""
+
+    allow_delete = True
     list_display = [
-        "dataset", "private", "state_summary", "model_problem_count", "sources_ok", "team_list",
-        "territory_list", "harvested_at",
-    ]  # fmt: skip
+        "dataset",
+        "private",
+        "state_summary",
+        "model_problem_count",
+        "sources_ok",
+        "team_list",
+        "territory_list",
+        "harvested_at",
+    ]
     list_display_links = ["dataset"]
     list_filter = ["private", IncompleteFilter, ProblemsFilter, "category", TerritoryFilter, "runs_known"]
     search_fields = ["name", "label", "description", "team__username", "team__fullname"]
@@ -217,12 +219,6 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [str(field) for _, options in self.fieldsets for field in options["fields"]]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # harvested data: a new export and import changes it, never a hand edit
 
     def get_urls(self) -> list[URLPattern]:
         extra = [
@@ -319,12 +315,6 @@ class LegacyDatasetAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="other legacy fields")
     def extra_pretty(self, dataset: LegacyDataset) -> SafeString:
         return pretty_json(dataset.extra)
-
-
-def pretty_json(value: Any) -> SafeString:
-    """A JSON value for an admin page: indented, keys sorted, scrolling when long (also used by conversion's admin)."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) if value is not None else "-"
-    return format_html('<pre class="pretty-json">{}</pre>', text)
 
 
 def _suffix(name: str) -> str:

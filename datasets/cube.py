@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from datasets.client import LegacyClient, LegacyError
-from datasets.downloads import file_sha256
+from migration_site.lib.hashing import file_sha256
 
 SEARCH_PAGE_SIZE = 100  # larger pages make the legacy server stream a differently shaped answer
 LINK_KEYS = {"html_url", "taxonomy", "dataset"}

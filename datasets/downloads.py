@@ -13,6 +13,7 @@ import requests
 
 from datasets.client import LegacyClient, LegacyError
 from datasets.transport import Deadline
+from migration_site.lib.hashing import file_sha256
 
 FETCHED = "fetched"
 UNREACHABLE = "unreachable"
@@ -198,14 +199,6 @@ def _looks_like_html(chunk: bytes) -> bool:
 
 def _is_encoded(response: requests.Response) -> bool:
     return bool(response.headers.get("Content-Encoding"))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK_BYTES), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _now() -> str:

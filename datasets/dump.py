@@ -11,7 +11,6 @@ sha256 its record gives. What is refused becomes a problem of the source or the 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -22,17 +21,37 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
-from datasets.downloads import FETCHED, NOT_TRIED, UNREACHABLE, ArchiveRecord, file_sha256
+from datasets.downloads import FETCHED, NOT_TRIED, UNREACHABLE, ArchiveRecord
 from datasets.dump_files import RefusedFile, archive_mismatch, dump_file, dump_folder, read_json_object
 from datasets.names import dataset_name_problem
+from migration_site.lib.hashing import bytes_sha256, file_sha256
+from migration_site.lib.jsondata import as_dict, as_list, as_text
 
 DATASET_FILE = "dataset.json"
 ENTRY_FILES = ("entries.csv", "dataset.csv")
 KNOWN_KEYS = {
-    "id", "name", "label", "description", "currency", "default_time", "schema_version", "category", "private",
-    "created_at", "updated_at", "languages", "territories", "data", "sources", "team", "team_accounts", "runs",
-    "entries", "export", "html_url",
-}  # fmt: skip
+    "id",
+    "name",
+    "label",
+    "description",
+    "currency",
+    "default_time",
+    "schema_version",
+    "category",
+    "private",
+    "created_at",
+    "updated_at",
+    "languages",
+    "territories",
+    "data",
+    "sources",
+    "team",
+    "team_accounts",
+    "runs",
+    "entries",
+    "export",
+    "html_url",
+}
 VOLATILE_ARCHIVE_KEYS = {"checked_at", "fetched_at", "refresh_error"}
 PROBLEM_STEP = "import"
 MISSING_FILE = "recorded as fetched but the file is missing from the dump"
@@ -111,12 +130,12 @@ def read_dataset_folder(folder: Path) -> DumpedDataset:
     document = _load(folder)
     name = _name(folder, document)  # before any other file is opened
     problems: list[dict[str, Any]] = []
-    export = _mapping(document.get("export"))
+    export = as_dict(document.get("export"))
     entries_file, entries_sha256, entry_count = _entries(folder, problems)
     aggregates = _aggregates(folder, problems)
     if entry_count is None and aggregates and isinstance(aggregates.get("num_entries"), int):
         entry_count = aggregates["num_entries"]
-    sources = [_source(folder, item, problems) for item in _list(document.get("sources")) if _has_int_id(item)]
+    sources = [_source(folder, item, problems) for item in as_list(document.get("sources")) if _has_int_id(item)]
     dumped = DumpedDataset(
         folder=folder,
         name=name,
@@ -131,7 +150,7 @@ def read_dataset_folder(folder: Path) -> DumpedDataset:
         entry_count=entry_count,
         entries_complete=_entries_complete(document.get("entries")),
         aggregates=aggregates,
-        harvest_problems=[dict(p) for p in _list(export.get("problems")) if isinstance(p, Mapping)] + problems,
+        harvest_problems=[dict(p) for p in as_list(export.get("problems")) if isinstance(p, Mapping)] + problems,
         harvested_at=_harvested_at(export, folder),
         origin=str(export.get("legacy_url") or folder.resolve()),
     )
@@ -177,23 +196,23 @@ def _aggregates(folder: Path, problems: list[dict[str, Any]]) -> dict[str, Any] 
 
 
 def _fields(document: Mapping[str, Any]) -> dict[str, Any]:
-    territories = [str(code).upper() for code in _list(document.get("territories"))]
+    territories = [str(code).upper() for code in as_list(document.get("territories"))]
     extra = {key: value for key, value in document.items() if key not in KNOWN_KEYS and value not in (None, "")}
     return {
         "legacy_id": document["id"] if isinstance(document.get("id"), int) else None,
-        "label": _text(document.get("label")),
-        "description": _text(document.get("description")),
-        "currency": _text(document.get("currency")).upper(),
-        "category": _text(document.get("category")),
+        "label": as_text(document.get("label")),
+        "description": as_text(document.get("description")),
+        "currency": as_text(document.get("currency")).upper(),
+        "category": as_text(document.get("category")),
         "territories": territories,
         "territory_index": "|" + "|".join(territories) + "|" if territories else "",
-        "languages": [str(code).lower() for code in _list(document.get("languages"))],
-        "default_time": _text(document.get("default_time")),
-        "schema_version": _text(document.get("schema_version")),
+        "languages": [str(code).lower() for code in as_list(document.get("languages"))],
+        "default_time": as_text(document.get("default_time")),
+        "schema_version": as_text(document.get("schema_version")),
         "private": bool(document.get("private")),
         "legacy_created_at": _datetime(document.get("created_at")),
         "legacy_updated_at": _datetime(document.get("updated_at")),
-        "legacy_url": _text(document.get("html_url")),
+        "legacy_url": as_text(document.get("html_url")),
         "extra": extra,
     }
 
@@ -206,7 +225,7 @@ def _source(folder: Path, item: Mapping[str, Any], problems: list[dict[str, Any]
         _problem(problems, f"source {source_id}: {archive.error}")
     return DumpedSource(
         legacy_id=source_id,
-        url=_text(item.get("url")),
+        url=as_text(item.get("url")),
         created_at=_datetime(item.get("created_at")),
         updated_at=_datetime(item.get("updated_at")),
         analysis=_analysis(item.get("analysis")),
@@ -265,17 +284,17 @@ def _analysis(value: Any) -> Any:
 def _team(document: Mapping[str, Any]) -> list[DumpedMember]:
     details = {
         str(account.get("name")): account
-        for account in _list(document.get("team_accounts"))
+        for account in as_list(document.get("team_accounts"))
         if isinstance(account, Mapping) and account.get("name")
     }
     members = []
-    for item in _list(document.get("team")):
+    for item in as_list(document.get("team")):
         account = item if isinstance(item, Mapping) else details.get(str(item), {"name": item})
-        username = _text(account.get("name") or account.get("username"))
+        username = as_text(account.get("name") or account.get("username"))
         if username:
             admin = account.get("admin")
             members.append(
-                DumpedMember(username, _text(account.get("fullname")), admin if isinstance(admin, bool) else None)
+                DumpedMember(username, as_text(account.get("fullname")), admin if isinstance(admin, bool) else None)
             )
     return list({member.username: member for member in members}.values())
 
@@ -287,8 +306,8 @@ def _runs(value: Any) -> list[DumpedRun] | None:
         DumpedRun(
             legacy_id=int(run["id"]),
             source_id=run["source_id"] if isinstance(run.get("source_id"), int) else None,
-            operation=_text(run.get("operation")),
-            status=_text(run.get("status")),
+            operation=as_text(run.get("operation")),
+            status=as_text(run.get("status")),
             time_start=_datetime(run.get("time_start")),
             time_end=_datetime(run.get("time_end")),
         )
@@ -343,7 +362,7 @@ def _content_hash(document: Mapping[str, Any], dumped: DumpedDataset) -> str:
     stable = {key: value for key, value in document.items() if key != "export"}
     stable["sources"] = [
         {**source, "archive": _stable_archive(source.get("archive"))} if isinstance(source, Mapping) else source
-        for source in _list(document.get("sources"))
+        for source in as_list(document.get("sources"))
     ]
     stable["__files__"] = {
         "archive": {str(s.legacy_id): s.archive_sha256 for s in dumped.sources if s.archive_file},
@@ -352,7 +371,7 @@ def _content_hash(document: Mapping[str, Any], dumped: DumpedDataset) -> str:
         "model_error": dumped.model_fetch_error,
     }
     canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return bytes_sha256(canonical.encode("utf-8"))
 
 
 def _stable_archive(value: Any) -> Any:
@@ -371,18 +390,6 @@ def _datetime(value: Any) -> datetime | None:
     if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def _has_int_id(item: Any) -> bool:

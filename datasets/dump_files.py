@@ -15,7 +15,8 @@ from typing import Any
 
 from django.conf import settings
 
-from datasets.downloads import ArchiveRecord, file_sha256
+from datasets.downloads import ArchiveRecord
+from migration_site.lib.hashing import file_sha256
 
 
 class RefusedFile(Exception):

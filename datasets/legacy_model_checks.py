@@ -17,11 +17,36 @@ DATATYPES = ("id", "string", "float", "constant", "date", "url")
 CATEGORIES = ("budget", "spending", "other")
 RESERVED_NAMES = frozenset(
     {
-        "entry", "entries", "dataset", "datasets", "dimension", "dimensions", "editor", "meta", "id", "login",
-        "logout", "settings", "browser", "explorer", "member", "register", "after_login", "after_logout", "locale",
-        "reporterror", "getinvolved", "api", "500", "error", "url", "model", "distinct", "views",
+        "entry",
+        "entries",
+        "dataset",
+        "datasets",
+        "dimension",
+        "dimensions",
+        "editor",
+        "meta",
+        "id",
+        "login",
+        "logout",
+        "settings",
+        "browser",
+        "explorer",
+        "member",
+        "register",
+        "after_login",
+        "after_logout",
+        "locale",
+        "reporterror",
+        "getinvolved",
+        "api",
+        "500",
+        "error",
+        "url",
+        "model",
+        "distinct",
+        "views",
     }
-)  # fmt: skip
+)
 # Python 2's `\w` without re.UNICODE, as the legacy validator ran it: ASCII letters, digits and underscore.
 NAME_PATTERN = re.compile(r"[\w\-]+", re.ASCII)
 MAX_NAME_LENGTH = 30

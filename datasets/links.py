@@ -2,49 +2,25 @@
 
 A legacy dataset's `html_url` and its sources' `url` are whatever the legacy instance (or a dump folder) said. A
 `javascript:` or `data:` value rendered as `<a href>` runs with the session of the curator who clicks it, so every
-page, document and file of this project links a harvested URL only through `http_url` (or `link_or_text`, which
-uses it); anything else is shown as plain text and recorded as a problem of the dataset at import.
+page, document and file of this project links a harvested URL only through `http_url` (migration_site/lib/web_links.py)
+or `link_or_text`, which uses it; anything else is shown as plain text and recorded as a problem of the dataset at
+import.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from migration_site.lib.web_links import http_url
+
 if TYPE_CHECKING:
     from datasets.dump import DumpedDataset
 
-WEB_SCHEMES = frozenset({"http", "https"})
 MAX_SHOWN = 200
 STEP = "links"
-
-
-def http_url(value: object) -> str | None:
-    """The value, stripped, when it is an absolute http(s) URL with a host; else None.
-
-    Whitespace and control or invisible characters inside are refused rather than cleaned: browsers drop tabs and
-    newlines from URLs ("java\\tscript:" runs), so a value that needs cleaning is not a link we vouch for.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or any(_hidden(character) for character in text):
-        return None
-    try:
-        parts = urlsplit(text)
-        host, _ = parts.hostname, parts.port
-    except ValueError:  # an unbalanced "[" in the host, a port out of range
-        return None
-    return text if parts.scheme.lower() in WEB_SCHEMES and host else None
-
-
-def _hidden(character: str) -> bool:
-    """Whitespace, controls, format characters (zero-width, bidi overrides) and unassigned code points."""
-    return character.isspace() or unicodedata.category(character)[0] in "CZ"
 
 
 def link_or_text(url: object, text: str | None = None) -> SafeString:

@@ -11,12 +11,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from datasets.downloads import file_sha256
 from datasets.dump import DumpedDataset, DumpedSource
 from datasets.legacy_model import normalise_model
 from datasets.links import link_problems
 from datasets.models import HarvestRecord, LegacyDataset, Source, SourceRun, TeamMember
 from datasets.names import check_dataset_name, safe_suffix
+from migration_site.lib.hashing import file_sha256
 
 CREATED = "created"
 UPDATED = "updated"
@@ -221,10 +221,27 @@ def _sync_runs(dataset: LegacyDataset, dumped: DumpedDataset) -> bool | None:
 # -- what changed ---------------------------------------------------------------------------------------------------
 
 SNAPSHOT_FIELDS = [
-    "label", "description", "currency", "category", "territories", "languages", "default_time", "schema_version",
-    "private", "legacy_created_at", "legacy_updated_at", "legacy_url", "extra", "raw_model", "model_fetch_error",
-    "model_problems", "entry_count", "entries_sha256", "aggregates", "incomplete_reasons",
-]  # fmt: skip
+    "label",
+    "description",
+    "currency",
+    "category",
+    "territories",
+    "languages",
+    "default_time",
+    "schema_version",
+    "private",
+    "legacy_created_at",
+    "legacy_updated_at",
+    "legacy_url",
+    "extra",
+    "raw_model",
+    "model_fetch_error",
+    "model_problems",
+    "entry_count",
+    "entries_sha256",
+    "aggregates",
+    "incomplete_reasons",
+]
 
 
 def _snapshot(dataset: LegacyDataset) -> dict[str, Any]:

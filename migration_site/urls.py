@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from conversion import job_dashboard
+from migration_site.lib import job_dashboard
 
 admin.site.site_header = "OpenSpending legacy migration"
 admin.site.site_title = "OpenSpending migration"

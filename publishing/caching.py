@@ -122,7 +122,7 @@ def catalog_version() -> int | None:
 
 
 def _current() -> _Seen:
-    ttl = float(getattr(settings, "PUBLIC_VERSION_CHECK_SECONDS", 1.0))
+    ttl = settings.PUBLIC_VERSION_CHECK_SECONDS
     now, alias = monotonic(), connection.alias
     seen = _versions.get(alias)
     if ttl > 0 and seen is not None and now - seen.read_at < ttl:
@@ -170,7 +170,7 @@ def etag_of(*parts: object) -> str:
 
 def cache_seconds() -> int:
     """How long shared caches may serve a document unchecked; short, because a withdrawal must show quickly."""
-    return int(getattr(settings, "PUBLIC_CACHE_SECONDS", 60))
+    return settings.PUBLIC_CACHE_SECONDS
 
 
 def with_validators(response: HttpResponseBase, validators: Validators) -> HttpResponseBase:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +20,8 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
-from datasets.links import http_url
+from migration_site.lib.jsondata import iso
+from migration_site.lib.web_links import http_url
 from publishing.links import absolute, data_files, descriptor_url, package_url
 from publishing.models import PublishedPackage
 
@@ -94,15 +95,24 @@ def keywords(package: PublishedPackage) -> list[str]:
 
 def distributions(package: PublishedPackage) -> list[dict[str, Any]]:
     page = {
-        "@type": "dcat:Distribution", "title": "Package page", "accessURL": package_url(package),
-        "mediaType": "text/html", "format": "HTML",
-    }  # fmt: skip
+        "@type": "dcat:Distribution",
+        "title": "Package page",
+        "accessURL": package_url(package),
+        "mediaType": "text/html",
+        "format": "HTML",
+    }
     described = {"describedBy": descriptor_url(package), "describedByType": "application/json"}
     files = [
-        {"@type": "dcat:Distribution", "title": file.name, "downloadURL": file.url, "mediaType": "text/csv",
-         "format": "CSV", **described}
+        {
+            "@type": "dcat:Distribution",
+            "title": file.name,
+            "downloadURL": file.url,
+            "mediaType": "text/csv",
+            "format": "CSV",
+            **described,
+        }
         for file in data_files(package)
-    ]  # fmt: skip
+    ]
     return [page, *files]
 
 
@@ -131,29 +141,39 @@ def bulk_dataset(modified: datetime | None) -> dict[str, Any]:
 
 
 def _registry_dataset(
-    *, identifier: str, title: str, description: str, keyword: list[str], modified: datetime | None,
+    *,
+    identifier: str,
+    title: str,
+    description: str,
+    keyword: list[str],
+    modified: datetime | None,
     distribution: dict[str, Any],
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     publisher = site_publisher()
     dataset: dict[str, Any] = {
-        "@type": "dcat:Dataset", "identifier": identifier, "title": title, "description": description,
-        "keyword": keyword, "publisher": {"@type": "org:Organization", "name": publisher},
-        "contactPoint": contact(publisher), "accessLevel": "public",
+        "@type": "dcat:Dataset",
+        "identifier": identifier,
+        "title": title,
+        "description": description,
+        "keyword": keyword,
+        "publisher": {"@type": "org:Organization", "name": publisher},
+        "contactPoint": contact(publisher),
+        "accessLevel": "public",
         "landingPage": absolute(reverse("publishing:packages")),
         "distribution": [{"@type": "dcat:Distribution", "title": title, **distribution}],
-    }  # fmt: skip
+    }
     if modified:
         dataset["modified"] = iso(modified)
     return dataset
 
 
 def contact(name: str) -> dict[str, str]:
-    email = str(getattr(settings, "PUBLIC_CONTACT_EMAIL", "") or "")
+    email = settings.PUBLIC_CONTACT_EMAIL
     return {"@type": "vcard:Contact", "fn": name, **({"hasEmail": f"mailto:{email}"} if email else {})}
 
 
 def site_publisher() -> str:
-    return str(getattr(settings, "PUBLIC_PUBLISHER_NAME", "") or "OpenSpending")
+    return settings.PUBLIC_PUBLISHER_NAME
 
 
 def temporal(fiscal_period: object, years: object) -> str | None:
@@ -165,10 +185,6 @@ def temporal(fiscal_period: object, years: object) -> str | None:
     listed = years if isinstance(years, list) else []
     known = sorted({int(year) for year in listed if str(year).isdigit() and len(str(year)) == 4})
     return f"{known[0]}/{known[-1]}" if known else None
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def api_catalog() -> dict[str, Any]:

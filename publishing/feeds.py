@@ -74,7 +74,7 @@ def archive_url(month: Month) -> str:
 
 
 def subscription_size() -> int:
-    return int(getattr(settings, "FEED_SUBSCRIPTION_SIZE", 50))
+    return settings.FEED_SUBSCRIPTION_SIZE
 
 
 # -- the two kinds of document ---------------------------------------------------------------------------------------
@@ -95,9 +95,12 @@ def subscription_document(stamp: Stamp) -> bytes:
     previous = _newest_archive(open_month) if open_month else None
     links = [("prev-archive", archive_url(previous))] if previous else []
     return _atom(
-        self_url=feed_url(), updated=stamp.last_modified, history_links=links, archive=False,
+        self_url=feed_url(),
+        updated=stamp.last_modified,
+        history_links=links,
+        archive=False,
         packages=subscription_entries(open_month),
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -129,17 +132,24 @@ class ArchiveState:
 def archive_state(month: Month) -> ArchiveState:
     inside = Q(published_at__gte=month.start, published_at__lt=month.end)
     row = PublishedPackage.objects.published().aggregate(
-        newest=Max("modified_at", filter=inside), count=Count("pk", filter=inside), id_sum=Sum("pk", filter=inside),
+        newest=Max("modified_at", filter=inside),
+        count=Count("pk", filter=inside),
+        id_sum=Sum("pk", filter=inside),
         previous=Max("published_at", filter=Q(published_at__lt=month.start)),
-        following=Min("published_at", filter=Q(published_at__gte=month.end)), latest=Max("published_at"),
-    )  # fmt: skip
+        following=Min("published_at", filter=Q(published_at__gte=month.end)),
+        latest=Max("published_at"),
+    )
     open_month = Month.of(row["latest"]) if row["latest"] else None
     following = Month.of(row["following"]) if row["following"] else None
     return ArchiveState(
-        month=month, newest=row["newest"], count=row["count"], id_sum=row["id_sum"] or 0,
+        month=month,
+        newest=row["newest"],
+        count=row["count"],
+        id_sum=row["id_sum"] or 0,
         previous=Month.of(row["previous"]) if row["previous"] else None,
-        following=following if following and open_month and following < open_month else None, open_month=open_month,
-    )  # fmt: skip
+        following=following if following and open_month and following < open_month else None,
+        open_month=open_month,
+    )
 
 
 def archive_document(state: ArchiveState) -> bytes:
@@ -151,9 +161,12 @@ def archive_document(state: ArchiveState) -> bytes:
     month = state.month
     entries = PublishedPackage.objects.published().filter(published_at__gte=month.start, published_at__lt=month.end)
     return _atom(
-        self_url=archive_url(month), updated=state.last_modified, history_links=links, archive=True,
+        self_url=archive_url(month),
+        updated=state.last_modified,
+        history_links=links,
+        archive=True,
         packages=entries.order_by("-published_at", "-pk"),
-    )  # fmt: skip
+    )
 
 
 def _newest_archive(open_month: Month) -> Month | None:
@@ -195,9 +208,13 @@ class _Links(BaseEntryExtension):
 
 
 def _atom(
-    *, self_url: str, updated: datetime, history_links: list[tuple[str, str]], archive: bool,
+    *,
+    self_url: str,
+    updated: datetime,
+    history_links: list[tuple[str, str]],
+    archive: bool,
     packages: QuerySet[PublishedPackage],
-) -> bytes:  # fmt: skip
+) -> bytes:
     """An Atom document of packages with its RFC 5005 links; deterministic bytes for the same packages."""
     feed = FeedGenerator()
     # One extension namespace for both: RFC 5005 on the feed, complete links on the entries.

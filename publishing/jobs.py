@@ -1,6 +1,6 @@
 """Thin jobs: a primitive id in, a service call."""
 
-from publishing.services import publication_execute
+from publishing.runs import publication_execute
 
 
 def publication_job(run_id: int) -> None:

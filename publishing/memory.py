@@ -27,7 +27,7 @@ class Memory:
     def budget(self) -> int:
         if self.fixed_budget is not None:
             return self.fixed_budget
-        return int(getattr(settings, "DOCUMENT_CACHE_BYTES", 256 * 1024 * 1024))
+        return settings.DOCUMENT_CACHE_BYTES
 
     def get(self, key: str) -> Any:
         with self.lock:

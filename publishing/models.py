@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from conversion.models import ConversionRun, DatasetDecision
 from datasets.models import LegacyDataset
+from migration_site.lib.runs import Run, RunQuerySet
 
 Choice = DatasetDecision.Choice
 
@@ -128,14 +129,18 @@ def package_page_url(owner: str, name: str) -> str:
     return f"{settings.PUBLIC_BASE_URL}/packages/{owner}/{name}/"
 
 
-class PublicationRun(models.Model):
+class PublicationRunQuerySet(RunQuerySet["PublicationRun"]):
+    pass
+
+
+class PublicationRun(Run):
     """One attempt to publish a package (or to withdraw it); created before its job is enqueued."""
 
     class Action(models.TextChoices):
         PUBLISH = "publish", "publish"
         WITHDRAW = "withdraw", "withdraw"
 
-    class Status(models.TextChoices):
+    class Status(models.TextChoices):  # a run's statuses (migration_site/lib/runs.py), and one of its own
         QUEUED = "queued", "queued"
         RUNNING = "running", "running"
         SUCCEEDED = "succeeded", "succeeded"
@@ -152,27 +157,14 @@ class PublicationRun(models.Model):
     source = models.CharField(max_length=1000, blank=True, help_text="The uploaded folder or zip (publish_osdp).")
     reason = models.TextField(blank=True, help_text="Why a withdrawal was asked for.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    job_id = models.CharField(max_length=64, blank=True)
-    queued_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     uploaded = models.JSONField(default=list, blank=True, help_text="Keys written, in order.")
-    log = models.TextField(blank=True)
-    error = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-queued_at", "-id"]
+    objects = PublicationRunQuerySet.as_manager()
+
+    progress_fields = ("log", "owner", "name", "uploaded")
+
+    class Meta(Run.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.owner}/{self.name} {self.action} {self.pk} ({self.status})"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
-
-    def append_log(self, line: str) -> None:
-        stamp = timezone.now().strftime("%H:%M:%S")
-        self.log = f"{self.log}{stamp} {line}\n"

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from datasets.links import http_url
+from migration_site.lib.jsondata import as_dict, dicts_in, strings_in
+from migration_site.lib.web_links import http_url
 from publishing.links import DataFile, data_files
 from publishing.models import PublishedPackage
 
@@ -57,60 +58,70 @@ class Summary:
 
 def summary(package: PublishedPackage) -> Summary:
     descriptor: Mapping[str, Any] = package.descriptor if isinstance(package.descriptor, dict) else {}
-    model = _mapping(descriptor.get("model"))
-    provenance = _mapping(descriptor.get("provenance"))
+    model = as_dict(descriptor.get("model"))
+    provenance = as_dict(descriptor.get("provenance"))
     return Summary(
         files=data_files(package, descriptor),
         fields=fields(descriptor, model),
-        measures=[{"name": name, **_mapping(m)} for name, m in _mapping(model.get("measures")).items()],
+        measures=[{"name": name, **as_dict(m)} for name, m in as_dict(model.get("measures")).items()],
         dimensions=dimensions(model),
         provenance=[(key.replace("_", " "), _text(v)) for key, v in sorted(provenance.items()) if key != "notes"],
-        notes=_list(provenance.get("notes"), strings=True),
-        sources=[_source(source) for source in _list(descriptor.get("sources"))],
+        notes=strings_in(provenance.get("notes")),
+        sources=[_source(source) for source in dicts_in(descriptor.get("sources"))],
         reconciliation=reconciliation(descriptor, package),
         fiscal_period=_fiscal_period(descriptor.get("fiscalPeriod")),
         legacy_url=http_url(package.legacy_url),
-        legacy_address=_text(_mapping(descriptor.get("legacy")).get("url_as_recorded")),
-    )  # fmt: skip
+        legacy_address=_text(as_dict(descriptor.get("legacy")).get("url_as_recorded")),
+    )
 
 
 def fields(descriptor: Mapping[str, Any], model: Mapping[str, Any]) -> list[FieldRow]:
-    roles = {str(m.get("source", name)): "measure" for name, m in _mapping(model.get("measures")).items()}
-    for name, dimension in _mapping(model.get("dimensions")).items():
-        for attribute in _mapping(_mapping(dimension).get("attributes")).values():
-            roles.setdefault(str(_mapping(attribute).get("source", "")), f"dimension {name}")
+    roles = {str(m.get("source", name)): "measure" for name, m in as_dict(model.get("measures")).items()}
+    for name, dimension in as_dict(model.get("dimensions")).items():
+        for attribute in as_dict(as_dict(dimension).get("attributes")).values():
+            roles.setdefault(str(as_dict(attribute).get("source", "")), f"dimension {name}")
     rows = []
-    for resource in _list(descriptor.get("resources")):
-        for item in _list(_mapping(resource.get("schema")).get("fields")):
+    for resource in dicts_in(descriptor.get("resources")):
+        for item in dicts_in(as_dict(resource.get("schema")).get("fields")):
             name = str(item.get("name", ""))
-            rows.append(FieldRow(name, str(item.get("title", "")), str(item.get("type", "")),
-                                 str(item.get("columnType", "")), roles.get(name, "")))  # fmt: skip
+            rows.append(
+                FieldRow(
+                    name,
+                    str(item.get("title", "")),
+                    str(item.get("type", "")),
+                    str(item.get("columnType", "")),
+                    roles.get(name, ""),
+                )
+            )
     return rows
 
 
 def dimensions(model: Mapping[str, Any]) -> list[Dimension]:
     return [
-        Dimension(name, str(_mapping(d).get("dimensionType", "")), list(_mapping(_mapping(d).get("attributes"))))
-        for name, d in _mapping(model.get("dimensions")).items()
+        Dimension(name, str(as_dict(d).get("dimensionType", "")), list(as_dict(as_dict(d).get("attributes"))))
+        for name, d in as_dict(model.get("dimensions")).items()
     ]
 
 
 def reconciliation(descriptor: Mapping[str, Any], package: PublishedPackage) -> Reconciliation | None:
     """From the descriptor when it carries one, else from the run that built the package."""
     run = package.run
-    data = _mapping(descriptor.get("reconciliation")) or _mapping(run.reconciliation if run else None)
+    data = as_dict(descriptor.get("reconciliation")) or as_dict(run.reconciliation if run else None)
     if not data:
         return None
     status = str(data.get("status", ""))
     if run and run.reconciliation_status == "accepted":
         status = "mismatch accepted after review"
-    rows = _mapping(data.get("rows"))
-    differences: list[dict[str, Any]] = _list(data.get("differences"))
+    rows = as_dict(data.get("rows"))
+    differences: list[dict[str, Any]] = dicts_in(data.get("differences"))
     return Reconciliation(
-        status=status, rows_ours=rows.get("ours"), rows_legacy=rows.get("legacy"),
-        differences=differences[:MAX_DIFFERENCES], difference_count=len(differences),
-        notes=[str(note) for note in _list(data.get("notes"), strings=True)],
-    )  # fmt: skip
+        status=status,
+        rows_ours=rows.get("ours"),
+        rows_legacy=rows.get("legacy"),
+        differences=differences[:MAX_DIFFERENCES],
+        difference_count=len(differences),
+        notes=[str(note) for note in strings_in(data.get("notes"))],
+    )
 
 
 def _source(source: Mapping[str, Any]) -> tuple[str, str | None, str]:
@@ -120,17 +131,8 @@ def _source(source: Mapping[str, Any]) -> tuple[str, str | None, str]:
 
 
 def _fiscal_period(value: object) -> str:
-    period = _mapping(value)
+    period = as_dict(value)
     return f"{period.get('start', '?')} to {period.get('end', '?')}" if period else ""
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object, *, strings: bool = False) -> list[Any]:
-    items = value if isinstance(value, list) else []
-    return [item for item in items if isinstance(item, str if strings else dict)]
 
 
 def _text(value: object) -> str:

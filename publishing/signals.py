@@ -46,7 +46,7 @@ def _after_commit(dataset_id: int) -> None:
 
 
 def _withdraw_if_hidden(dataset_id: int) -> None:
-    from publishing.services import privacy_enforce  # services import the models this module is loaded with
+    from publishing.runs import privacy_enforce  # runs import the models this module is loaded with
 
     for run in privacy_enforce(dataset_id=dataset_id):
         logger.info("dataset %s may not be public any more: withdrawal run %s (%s)", dataset_id, run.pk, run.status)

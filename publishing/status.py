@@ -19,27 +19,30 @@ def extend_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]
     `package_url`: the public page, only while the package is published."""
     published = {package.dataset_id: package for package in PublishedPackage.objects.published()}
     packages = {package.dataset_id: package for package in PublishedPackage.objects.filter(dataset__isnull=False)}
-    latest: dict[int, PublicationRun] = {}
-    for run in PublicationRun.objects.filter(dataset__isnull=False).order_by("dataset_id", "-queued_at", "-id"):
-        latest.setdefault(run.dataset_id or 0, run)
+    latest = {run.dataset_id: run for run in PublicationRun.objects.latest_per_dataset()}
     decisions = {decision.dataset_id: decision for decision in DatasetDecision.objects.all()}
     for dataset in datasets:
         package = published.get(dataset.pk)
         rows[dataset.name].update(
             {
                 "publication_status": publication_status(
-                    latest.get(dataset.pk), package, packages.get(dataset.pk),
+                    latest.get(dataset.pk),
+                    package,
+                    packages.get(dataset.pk),
                     may_be_public=not public_refusal(dataset, decisions.get(dataset.pk)),
                 ),
                 "package_url": package_page_url(package.owner, package.name) if package else None,
             }
-        )  # fmt: skip
+        )
 
 
 def publication_status(
-    run: PublicationRun | None, published: PublishedPackage | None, package: PublishedPackage | None, *,
+    run: PublicationRun | None,
+    published: PublishedPackage | None,
+    package: PublishedPackage | None,
+    *,
     may_be_public: bool,
-) -> str:  # fmt: skip
+) -> str:
     if run is not None and run.status in {Status.QUEUED, Status.RUNNING, Status.FAILED}:
         return str(run.status)
     if published is not None:

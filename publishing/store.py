@@ -28,9 +28,7 @@ with it, not while a publication is half done, and not after one failed. Two rul
    descriptor leaves the old version served in full plus some unreferenced new files, which the retry verifies and
    reuses instead of uploading them again.
 
-The registry follows the same rules: its CSV under a versioned name first, then the stable `packages.csv`, then the
-descriptor, which names the versioned CSV with its bytes and hash; older versioned CSVs are deleted last. The stable
-`packages.csv` is written before the descriptor, so once a descriptor is visible the stable file is at least as new.
+The registry (`publishing/registry.py`) follows the same rules with the same single-object writes.
 
 Superseded files are deleted at once rather than kept for a while: a reader holding a descriptor fetched just before
 a re-publication may get a 404 for its data and must re-read the descriptor; in exchange, data a re-conversion
@@ -39,53 +37,28 @@ removed on purpose (a redacted supplier, say) does not stay online.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
 
-from conversion.package_descriptor import DescriptorError, descriptor_load
+from conversion.packaging.package_descriptor import descriptor_load
+from migration_site.lib.hashing import bytes_sha256, stream_sha256
 
 DESCRIPTOR = "datapackage.json"
-REGISTRY = "registry/"
-REGISTRY_DESCRIPTOR = "registry/datapackage.json"
-REGISTRY_CSV = "registry/packages.csv"
-VERSIONED_REGISTRY_CSV = re.compile(r"^registry/packages-[0-9a-f]{12}\.csv$")
 # The stores' own top-level folders: an owner of that name would mix its packages with them.
 RESERVED_OWNERS = frozenset({"registry", "bulk", "packages", "legacy"})
-PACKAGE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")  # Data Package `name`, as conversion/schemas require
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 CHUNK = 1024 * 1024
-
-REGISTRY_FIELDS: list[dict[str, Any]] = [
-    {"name": "id", "type": "string", "description": "<owner>/<dataset>", "constraints": {"required": True}},
-    {"name": "title", "type": "string"},
-    {"name": "owner", "type": "string", "constraints": {"required": True}},
-    {"name": "legacy_name", "type": "string", "description": "The dataset's name on the legacy platform."},
-    {"name": "legacy_url", "type": "string", "format": "uri"},
-    {"name": "country", "type": "string"},
-    {"name": "currency", "type": "string"},
-    {"name": "rows", "type": "integer"},
-    {"name": "bytes", "type": "integer", "description": "Size of the package's data files."},
-    {"name": "sha256", "type": "string", "description": "Of the data file (of the list of them when several).",
-     "constraints": {"pattern": "[0-9a-f]{64}"}},
-    {"name": "descriptor_url", "type": "string", "format": "uri"},
-    {"name": "published_at", "type": "datetime"},
-    {"name": "modified", "type": "datetime"},
-]  # fmt: skip
-REGISTRY_COLUMNS = [str(field["name"]) for field in REGISTRY_FIELDS]
 
 
 def public_storage() -> Storage:
@@ -124,7 +97,7 @@ class PreparedPackage:
 
     @property
     def descriptor_file(self) -> StoredFile:
-        return StoredFile(self.prefix + DESCRIPTOR, len(self.content), sha256_of(self.content))
+        return StoredFile(self.prefix + DESCRIPTOR, len(self.content), bytes_sha256(self.content))
 
     @property
     def data_keys(self) -> list[str]:
@@ -139,17 +112,11 @@ class PreparedPackage:
         """The data file's sha256; with several files, the sha256 of their "<sha256> <key>" lines."""
         if len(self.files) == 1:
             return self.files[0][1].sha256
-        return sha256_of("".join(f"{s.sha256} {s.key}\n" for _, s in self.files).encode())
+        return bytes_sha256("".join(f"{s.sha256} {s.key}\n" for _, s in self.files).encode())
 
 
 def package_prefix(owner: str, name: str) -> str:
     return f"{owner}/{name}/"
-
-
-def check_package_name(name: str) -> None:
-    """The store writes `name` into the descriptor it publishes, so it must be a name the package profile allows."""
-    if not PACKAGE_NAME.match(name):
-        raise StoreError(f"name {name!r} is not a package name: use lower-case letters, digits, '.', '_' and '-'")
 
 
 def check_target(owner: str, name: str) -> None:
@@ -161,84 +128,9 @@ def check_target(owner: str, name: str) -> None:
         raise StoreError(f"owner {owner!r} is reserved for the store's own files")
 
 
-# -- preparing: the descriptor rewritten for publication ------------------------------------------------------------
-
-
-def package_prepare(folder: Path, *, owner: str, name: str, page_url: str) -> PreparedPackage:
-    """Read a package folder, hash its data files and rewrite its descriptor for `<owner>/<name>/`."""
-    check_target(owner, name)
-    try:
-        descriptor = descriptor_load(folder)
-    except DescriptorError as error:
-        raise StoreError(str(error)) from error
-    files: dict[str, tuple[Path, StoredFile]] = {}
-    prefix = package_prefix(owner, name)
-    resources = [_publish_resource(item, folder, prefix, files) for item in descriptor.get("resources") or []]
-    # The store's identity, whatever the descriptor says: its own id, name or owner would contradict where it is.
-    published = {
-        **descriptor,
-        "id": f"{owner}/{name}",
-        "name": name,
-        "owner": owner,
-        "homepage": page_url,
-        "resources": resources,
-    }
-    return PreparedPackage(owner, name, published, json_bytes(published), tuple(files.values()))
-
-
-def _publish_resource(resource: Any, folder: Path, prefix: str, files: dict[str, tuple[Path, StoredFile]]) -> Any:
-    """Local paths become `data/<file>-<sha12>.<ext>` with their bytes and hash; URLs and inline data stay."""
-    if not isinstance(resource, dict):
-        return resource
-    path = resource.get("path")
-    paths = path if isinstance(path, list) else [path]
-    if not any(_is_local(item) for item in paths):
-        return dict(resource)
-    staged = [_stage(folder, item, prefix, files) if _is_local(item) else item for item in paths]
-    published = dict(resource)
-    published["path"] = (
-        [_relative(item, prefix) for item in staged] if isinstance(path, list) else _relative(staged[0], prefix)
-    )
-    stored = [item for item in staged if isinstance(item, StoredFile)]
-    if len(stored) == 1 and len(staged) == 1:
-        _check_declared(resource, stored[0], str(path))
-        published.update(bytes=stored[0].bytes, hash=f"sha256:{stored[0].sha256}")
-    else:  # a multipart resource: its hash would be of the parts joined, which nobody checks
-        published.pop("bytes", None)
-        published.pop("hash", None)
-    return published
-
-
-def _is_local(path: Any) -> bool:
+def is_local(path: Any) -> bool:
+    """A resource path naming a file inside the package (not a URL)."""
     return isinstance(path, str) and bool(path) and "://" not in path
-
-
-def _relative(item: Any, prefix: str) -> Any:
-    return item.key.removeprefix(prefix) if isinstance(item, StoredFile) else item
-
-
-def _stage(folder: Path, relative: str, prefix: str, files: dict[str, tuple[Path, StoredFile]]) -> StoredFile:
-    root = folder.resolve()
-    path = (folder / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise StoreError(f"{relative}: not a file inside the package")
-    size, sha256 = file_digest(path)
-    pure = PurePosixPath(relative)
-    stem = UNSAFE.sub("-", pure.stem).strip("-.") or "data"
-    key = f"{prefix}data/{stem}-{sha256[:12]}{UNSAFE.sub('', pure.suffix.lower())}"
-    files[key] = (path, StoredFile(key, size, sha256))
-    return files[key][1]
-
-
-def _check_declared(resource: Mapping[str, Any], stored: StoredFile, path: str) -> None:
-    """A package whose descriptor disagrees with its own file is damaged: better to stop than to publish it."""
-    declared_bytes, declared_hash = resource.get("bytes"), resource.get("hash")
-    if isinstance(declared_bytes, int) and declared_bytes != stored.bytes:
-        raise StoreError(f"{path}: the descriptor says {declared_bytes} bytes, the file has {stored.bytes}")
-    if not isinstance(declared_hash, str) or not declared_hash.startswith("sha256:"):
-        return  # md5 or none: the validation before conversion or upload checked it
-    if declared_hash.removeprefix("sha256:").lower() != stored.sha256:
-        raise StoreError(f"{path}: the descriptor's sha256 does not match the file's")
 
 
 # -- putting a package, pruning and purging -------------------------------------------------------------------------
@@ -258,8 +150,8 @@ def objects_present(descriptor_key: str, data_keys: Sequence[str], *, total_byte
 
 def package_put(package: PreparedPackage) -> list[str]:
     """Data files first, each verified; then the descriptor. Returns the keys written, in order."""
-    written = [stored.key for path, stored in package.files if _ensure(stored, path)]
-    if _replace(package.descriptor_file, package.content):
+    written = [stored.key for path, stored in package.files if ensure_object(stored, path)]
+    if replace_object(package.descriptor_file, package.content):
         written.append(package.descriptor_file.key)
     return written
 
@@ -320,11 +212,12 @@ def folder_fetch(prefix: str, into: Path) -> Path:
     files."""
     prefix = prefix.rstrip("/") + "/"
     _download(prefix + DESCRIPTOR, into / DESCRIPTOR)
-    descriptor = descriptor_load(into)  # our own output, read through the one loader all the same
+    # Our own output, read through the one loader all the same.
+    descriptor = descriptor_load(into, max_bytes=settings.PACKAGE_DESCRIPTOR_MAX_BYTES)
     for resource in descriptor.get("resources") or []:
         path = resource.get("path") if isinstance(resource, dict) else None
         for item in path if isinstance(path, list) else [path]:
-            if _is_local(item) and ".." not in PurePosixPath(item).parts:
+            if is_local(item) and ".." not in PurePosixPath(item).parts:
                 _download(prefix + item, into / item)
     return into
 
@@ -351,65 +244,10 @@ def walk(prefix: str) -> Iterator[str]:
         yield from walk(base + folder)
 
 
-# -- the registry ---------------------------------------------------------------------------------------------------
-
-
-def registry_put(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Replace the registry with these rows: versioned CSV, stable CSV, descriptor, then old CSVs deleted.
-
-    Returns the keys written; nothing when the registry already holds exactly these rows.
-    """
-    content = registry_csv(rows)
-    sha256 = sha256_of(content)
-    versioned = StoredFile(f"{REGISTRY}packages-{sha256[:12]}.csv", len(content), sha256)
-    descriptor = json_bytes(registry_descriptor(versioned, rows))
-    written = [versioned.key] if _ensure(versioned, content) else []
-    if _replace(StoredFile(REGISTRY_CSV, len(content), sha256), content):
-        written.append(REGISTRY_CSV)
-    if _replace(StoredFile(REGISTRY_DESCRIPTOR, len(descriptor), sha256_of(descriptor)), descriptor):
-        written.append(REGISTRY_DESCRIPTOR)
-    delete_keys([key for key in walk(REGISTRY) if VERSIONED_REGISTRY_CSV.match(key) and key != versioned.key])
-    return written
-
-
-def registry_csv(rows: Sequence[Mapping[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REGISTRY_COLUMNS)
-    for row in sorted(rows, key=lambda item: str(item["id"])):
-        writer.writerow(["" if row.get(column) is None else row[column] for column in REGISTRY_COLUMNS])
-    return out.getvalue().encode("utf-8")
-
-
-def registry_descriptor(csv_file: StoredFile, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """A pure function of the rows, so an unchanged registry gives the same bytes and is not written again."""
-    modified = max((str(row["modified"]) for row in rows), default=None)
-    return {
-        "name": "openspending-registry",
-        "title": "OpenSpending packages migrated from the legacy platform",
-        "description": "One row per published Fiscal Data Package; descriptor_url is where its datapackage.json is.",
-        "profile": "tabular-data-package",
-        **({"modified": modified} if modified else {}),
-        "resources": [
-            {
-                "name": "packages",
-                "path": csv_file.key.removeprefix(REGISTRY),
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "bytes": csv_file.bytes,
-                "hash": f"sha256:{csv_file.sha256}",
-                "schema": {"fields": REGISTRY_FIELDS, "primaryKey": ["id"]},
-            }
-        ],
-    }
-
-
 # -- single objects: write, replace, verify -------------------------------------------------------------------------
 
 
-def _ensure(expected: StoredFile, source: Path | bytes) -> bool:
+def ensure_object(expected: StoredFile, source: Path | bytes) -> bool:
     """Write a content-addressed object unless it is there already with the right bytes; True when written."""
     size = _size(expected.key)
     if size == expected.bytes and _stored_sha256(expected.key) == expected.sha256:
@@ -421,7 +259,7 @@ def _ensure(expected: StoredFile, source: Path | bytes) -> bool:
     return True
 
 
-def _replace(expected: StoredFile, content: bytes) -> bool:
+def replace_object(expected: StoredFile, content: bytes) -> bool:
     """Replace an object whose name stays (a descriptor) in one write, so a reader sees the old or the new one."""
     if _matches(expected):
         return False
@@ -497,27 +335,11 @@ def _size(key: str) -> int | None:
 
 
 def _stored_sha256(key: str) -> str:
-    digest = hashlib.sha256()
     with public_storage().open(key, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return stream_sha256(handle)
 
 
 # -- small helpers --------------------------------------------------------------------------------------------------
-
-
-def file_digest(path: Path) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
-
-
-def sha256_of(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
 
 
 def json_bytes(value: Any) -> bytes:

@@ -12,9 +12,19 @@ from publishing import views
 app_name = "publishing"
 
 RESERVED = (
-    "admin", "static", "media", "django-rq", "packages", "registry", "feeds", "bulk", "data.json", ".well-known",
-    "favicon.ico", "robots.txt",
-)  # fmt: skip
+    "admin",
+    "static",
+    "media",
+    "django-rq",
+    "packages",
+    "registry",
+    "feeds",
+    "bulk",
+    "data.json",
+    ".well-known",
+    "favicon.ico",
+    "robots.txt",
+)
 _NOT_RESERVED = "|".join(name.replace(".", r"\.") for name in RESERVED)
 
 urlpatterns = [

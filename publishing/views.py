@@ -112,10 +112,14 @@ def _packages_page(request: HttpRequest, stamp: Stamp) -> HttpResponse:
     page = Paginator(result.ids, PAGE_SIZE).get_page(request.GET.get("page"))
     found = PublishedPackage.objects.published().defer("descriptor").in_bulk(list(page.object_list))
     context = {
-        "filters": filters, "facets": [(name, result.facets[name]) for name in FACETS], "page": page,
-        "packages": [found[pk] for pk in page.object_list if pk in found], "total": len(result.ids),
-        "catalog_size": stamp.count, "is_home": request.path == "/",
-    }  # fmt: skip
+        "filters": filters,
+        "facets": [(name, result.facets[name]) for name in FACETS],
+        "page": page,
+        "packages": [found[pk] for pk in page.object_list if pk in found],
+        "total": len(result.ids),
+        "catalog_size": stamp.count,
+        "is_home": request.path == "/",
+    }
     return render(request, "publishing/packages.html", context)
 
 
@@ -287,9 +291,12 @@ def _bulk_page(request: HttpRequest, stamp: Stamp) -> HttpResponse:
     listed.sort(key=lambda item: (_year_order(item.segment.year), item.owner, item.name, item.segment.part))
     years = [(year, list(items)) for year, items in groupby(listed, key=lambda item: item.segment.year)]
     context = {
-        "years": years, "total_files": len(listed), "total_rows": sum(item.segment.rows for item in listed),
-        "max_zipped": _decimal_size(bulk.max_zipped()), "max_unzipped": _decimal_size(bulk.max_unzipped()),
-    }  # fmt: skip
+        "years": years,
+        "total_files": len(listed),
+        "total_rows": sum(item.segment.rows for item in listed),
+        "max_zipped": _decimal_size(bulk.max_zipped()),
+        "max_unzipped": _decimal_size(bulk.max_unzipped()),
+    }
     return render(request, "publishing/bulk.html", context)
 
 

@@ -1,4 +1,5 @@
-"""Test-wide setup: development settings, loopback allowed for the legacy client, the ../shared marker."""
+"""Test-wide setup: development settings, loopback allowed for the legacy client, the ../shared marker; the fixtures
+every test package shares (users in each role, the sample instance exported, imported and proposed, converted)."""
 
 import os
 import shutil
@@ -8,10 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import override_settings
 
+from datasets.models import LegacyDataset
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
+from migration_site.lib import roles
+from tests.factories import make_user
+from tests.sample import CURATOR, SampleSnapshots, take_snapshots
 
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -93,16 +99,26 @@ def s3_storage(settings, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> I
     bucket, public_bucket = f"test-{uuid.uuid4().hex[:12]}", f"test-public-{uuid.uuid4().hex[:12]}"
     config = Config(retries={"total_max_attempts": 2}, connect_timeout=2, read_timeout=5)
     client = boto3.client(
-        "s3", endpoint_url=s3_endpoint, aws_access_key_id="testing", aws_secret_access_key="testing",
-        region_name="us-east-1", config=config,
-    )  # fmt: skip
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+        config=config,
+    )
     client.create_bucket(Bucket=bucket)
     client.create_bucket(Bucket=public_bucket)
     options = {
-        "endpoint_url": s3_endpoint, "access_key": "testing", "secret_key": "testing",
-        "region_name": "us-east-1", "addressing_style": "path", "signature_version": "s3v4",
-        "file_overwrite": True, "default_acl": None, "client_config": config,
-    }  # fmt: skip
+        "endpoint_url": s3_endpoint,
+        "access_key": "testing",
+        "secret_key": "testing",
+        "region_name": "us-east-1",
+        "addressing_style": "path",
+        "signature_version": "s3v4",
+        "file_overwrite": True,
+        "default_acl": None,
+        "client_config": config,
+    }
     s3 = "storages.backends.s3.S3Storage"
     settings.STORAGES = {
         **settings.STORAGES,
@@ -140,3 +156,36 @@ def sample_dump(exported_sample: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "dump"
     shutil.copytree(exported_sample, copy)
     return copy
+
+
+@pytest.fixture
+def curator(db) -> User:
+    return make_user(CURATOR, group=roles.CURATORS)
+
+
+@pytest.fixture
+def migration_admin(db) -> User:
+    return make_user("max", group=roles.MIGRATION_ADMINS)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return make_user("otto")
+
+
+@pytest.fixture(scope="session")
+def sample_snapshots(
+    django_db_setup: None, django_db_blocker: Any, exported_sample: Path, tmp_path_factory: pytest.TempPathFactory
+) -> SampleSnapshots:
+    """The sample instance through the real pipeline, once per session (per xdist worker): see tests/sample.py."""
+    with django_db_blocker.unblock():
+        return take_snapshots(exported_sample, tmp_path_factory.mktemp("sample-snapshots"))
+
+
+@pytest.fixture
+def proposed(db, sample_snapshots: SampleSnapshots) -> LegacyDataset:
+    """The sample instance imported and proposed (the session's run, restored); returns its Lindenau budget dataset.
+
+    The restored rows keep the ids the session's run gave them: a test creates its own datasets after this fixture."""
+    sample_snapshots.proposed.restore()
+    return LegacyDataset.objects.get(name="lindenau-haushalt")

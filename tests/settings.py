@@ -15,3 +15,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
 # Tests change the catalogue and read the site at once: every request rereads its version (tested with the
 # production default in tests/publishing/test_caching.py).
 PUBLIC_VERSION_CHECK_SECONDS = 0.0
+
+# Hashing a password the production way takes a second of CPU (by design); the suite creates hundreds of users and
+# tests who may do what, not how passwords are stored.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

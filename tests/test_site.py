@@ -1,27 +1,8 @@
-"""Site wiring: the demo command, the job queues on Redis."""
+"""Site wiring: the job queues on Redis. The demo command: tests/test_demo_command.py."""
 
 import os
-from io import StringIO
 
 import pytest
-from django.contrib.auth import authenticate
-from django.core.management import call_command
-
-from datasets.models import LegacyDataset
-
-
-@pytest.mark.django_db
-def test_the_demo_migrates_the_sample_instance_and_prints_working_credentials(tmp_path):
-    out = StringIO()
-    call_command("demo", "--no-serve", "--dump-dir", str(tmp_path), stdout=out)
-    output = out.getvalue()
-    assert "Exported 6 datasets (1 private, 0 failed)" in output
-    assert LegacyDataset.objects.count() == 6
-    for username in ("admin", "curator", "migration-admin"):
-        password = output.split(f"user {username!r}, password '")[1].split("'")[0]
-        user = authenticate(username=username, password=password)
-        assert user is not None and user.is_staff, username
-    assert "Proposed for 5 datasets" in output
 
 
 @pytest.mark.redis

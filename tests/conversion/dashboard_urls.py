@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from conversion import job_dashboard
+from migration_site.lib import job_dashboard
 from migration_site.urls import urlpatterns as site_urlpatterns
 
 urlpatterns = [path("django-rq/", include((job_dashboard.urlpatterns(), "django_rq"))), *site_urlpatterns]

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from conversion import build, key_files
-from conversion.build import WHOLE_FILE, WHOLE_ROW, build_package
-from conversion.legacy_values import ValueProblem, convert_value
-from conversion.package_spec import BuildPlan, BuildReport, ColumnSpec, PackageMeta, SourceFile
+from conversion.packaging import build, key_files
+from conversion.packaging.build import WHOLE_ROW, build_package
+from conversion.packaging.csv_inputs import PROBLEM_CAP, WHOLE_FILE
+from conversion.packaging.legacy_values import ValueProblem, convert_value
+from conversion.packaging.package_spec import BuildPlan, BuildReport, ColumnSpec, PackageMeta, SourceFile
 from tests.conftest import SHARED_DIR
 
 FIXTURES = SHARED_DIR / "legacy-openspending" / "fixtures"
@@ -188,7 +189,7 @@ def test_a_row_with_a_failing_cell_is_rejected_and_the_rest_kept(tmp_path):
 def test_problems_are_capped_but_counted(tmp_path):
     content = "amount,year,agency\n" + "x,2012,A\n" * 1200 + "1,2012,A\n"
     report, rows, _ = built(tmp_path, plan(tmp_path, content))
-    assert len(report.problems) == build.PROBLEM_CAP
+    assert len(report.problems) == PROBLEM_CAP
     assert report.problem_counts == {"amount": 1200}
     assert report.rows_rejected == 1200
     assert len(rows) == 1

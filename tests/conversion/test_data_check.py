@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from frictionless import Resource, Schema, validate
 
-from conversion import data_check, key_files
-from conversion.data_check import MAX_PROBLEMS_PER_FIELD, DataCheck, check_data
-from conversion.validation import Problem
+from conversion.packaging import data_check, key_files
+from conversion.packaging.data_check import MAX_PROBLEMS_PER_FIELD, DataCheck, check_data
+from conversion.packaging.validation import Problem
 
 
 def write(folder: Path, header: list[str], rows: list[list[str]]) -> Path:

@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from conversion.build import build_package
-from conversion.validation import validate_package
+from conversion.packaging.build import build_package
+from conversion.packaging.validation import validate_package
 from tests.conversion.test_build import BUDGET, built, meta, plan
 
 HOSTILE = "javascript:alert(document.cookie)"

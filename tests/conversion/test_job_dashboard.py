@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from rq.job import Job
 
-from conversion import job_dashboard
-from tests.conversion.conftest import make_user
+from migration_site.lib import job_dashboard
+from tests.factories import make_user
 
 # The dashboard is mounted only when REDIS_URL is set: these tests mount it whatever the environment says.
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.conversion.dashboard_urls")]

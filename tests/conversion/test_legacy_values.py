@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conversion.legacy_values import (
+from conversion.packaging.legacy_values import (
     LegacyDate,
     ValueProblem,
     convert_value,

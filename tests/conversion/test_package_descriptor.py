@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from conversion.package_descriptor import DescriptorError, descriptor_load
+from conversion.packaging.package_descriptor import DescriptorError, descriptor_load
 
 MIB = 1024 * 1024
 
@@ -20,9 +19,9 @@ def descriptor_file(folder: Path, text: str | bytes) -> Path:
     return folder
 
 
-def refusal(folder: Path) -> str:
+def refusal(folder: Path, **limits: int) -> str:
     with pytest.raises(DescriptorError) as caught:
-        descriptor_load(folder)
+        descriptor_load(folder, **limits)
     assert str(caught.value) == f"datapackage.json {caught.value.reason}"
     return caught.value.reason
 
@@ -41,13 +40,13 @@ def test_a_300_mb_descriptor_is_refused_by_its_size(tmp_path: Path) -> None:
     assert refusal(folder) == "is 300 MiB, more than the 4 MiB allowed (PACKAGE_DESCRIPTOR_MAX_BYTES)"
 
 
-def test_the_size_limit_is_a_setting(tmp_path: Path, settings: Any) -> None:
-    settings.PACKAGE_DESCRIPTOR_MAX_BYTES = 1000
+def test_the_size_limit_is_a_parameter(tmp_path: Path) -> None:
     text = '{"description": "%s"}'
 
-    assert descriptor_load(descriptor_file(tmp_path / "fits", text % ("x" * (1000 - 19))))["description"]
+    assert descriptor_load(descriptor_file(tmp_path / "fits", text % ("x" * (1000 - 19))), max_bytes=1000)
     over = descriptor_file(tmp_path / "over", text % ("x" * (1001 - 19)))
-    assert refusal(over) == "is 1,001 bytes, more than the 1,000 bytes allowed (PACKAGE_DESCRIPTOR_MAX_BYTES)"
+    expected = "is 1,001 bytes, more than the 1,000 bytes allowed (PACKAGE_DESCRIPTOR_MAX_BYTES)"
+    assert refusal(over, max_bytes=1000) == expected
 
 
 def test_a_file_that_says_it_is_empty_is_read_no_further_than_the_limit(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The proposal engine on small inline models: each rule, and the evidence that makes it doubt."""
 
-from conversion.proposals import DatasetFacts, propose
+from conversion.review.proposals import DatasetFacts, propose
 from datasets.legacy_model import normalise_model
 
 

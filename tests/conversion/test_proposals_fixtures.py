@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conversion.proposals import DatasetFacts, Proposal, propose
+from conversion.review.proposals import DatasetFacts, Proposal, propose
 from datasets.legacy_model import normalise_model
 from tests.conftest import SHARED_DIR
 

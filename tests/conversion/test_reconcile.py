@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from conversion.reconcile import Difference, Reconciliation, reconcile, within_tolerance
+from conversion.packaging.reconcile import Difference, Reconciliation, reconcile, within_tolerance
 from tests.conftest import SHARED_DIR
 
 D = Decimal

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from conversion.models import DimensionMapping, ReviewEvent
 from datasets.models import LegacyDataset
-from tests.conversion.conftest import make_user, mapping
+from tests.factories import make_user, mapping
 
 pytestmark = pytest.mark.django_db
 Status = DimensionMapping.Status
@@ -209,5 +209,5 @@ def test_the_dataset_page_runs_a_bounded_number_of_queries(client, curator, size
         assert client.get(page_url(dataset)).status_code == 200
 
 
-QUEUE_QUERIES = 13  # the same for 10 and 200 datasets
-PAGE_QUERIES = 17  # the same for 10 and 200 mappings
+QUEUE_QUERIES = 7  # the same for 10 and 200 datasets
+PAGE_QUERIES = 12  # the same for 10 and 200 mappings

@@ -12,10 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from conversion import runs, services
+from conversion import runs
 from conversion.models import ConversionRun, DimensionMapping
+from conversion.review import services
 from datasets.models import LegacyDataset
-from tests.conversion.conftest import mapping
+from tests.factories import mapping
 
 pytestmark = pytest.mark.django_db
 Status = ConversionRun.Status
@@ -146,8 +147,9 @@ def test_a_data_error_fails_the_run_with_the_reason_and_keeps_the_last_package(a
         raise ValueError("the archived file is unreadable")
 
     monkeypatch.setattr("conversion.runs.build_package", broken)
-    with pytest.raises(CommandError, match="every conversion failed"):
+    with pytest.raises(CommandError, match=r"^1 of 1 dataset failed \(see above\)$") as failure:
         convert("lindenau-haushalt")
+    assert failure.value.returncode == 2, "the run went through: exit status 2, some datasets failed"
     failed = latest(approved)
     assert failed.status == Status.FAILED and "unreadable" in failed.error
     assert ConversionRun.objects.filter(dataset=approved).succeeded().first() == good

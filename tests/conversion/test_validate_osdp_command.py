@@ -89,6 +89,17 @@ def test_invalid_package_prints_its_problems_and_fails(tmp_path: Path) -> None:
     assert error.returncode == 1
 
 
+def test_the_descriptor_size_limit_is_the_setting(tmp_path: Path, settings: Any) -> None:
+    folder = write_package(tmp_path)
+    size = (folder / "datapackage.json").stat().st_size
+    settings.PACKAGE_DESCRIPTOR_MAX_BYTES = size - 1
+
+    out, error = run_failing(str(folder))
+
+    assert f"more than the {size - 1:,} bytes allowed (PACKAGE_DESCRIPTOR_MAX_BYTES)" in out
+    assert error.returncode == 1
+
+
 def test_zip_form(tmp_path: Path) -> None:
     valid = zip_folder(write_package(tmp_path / "good"), tmp_path / "good.zip")
     invalid = zip_folder(write_package(tmp_path / "bad", edit=lower_currency), tmp_path / "bad.zip")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from conversion import duplicate_keys
-from conversion.validation import PackageError, Problem, ValidationResult, validate_package
+from conversion.packaging import duplicate_keys
+from conversion.packaging.validation import PackageError, Problem, ValidationResult, validate_package
 from tests.conftest import SHARED_DIR
 
 HEADER = ["amount", "year", "admin_id", "admin_name"]
@@ -506,9 +506,9 @@ def no_validator(monkeypatch: pytest.MonkeyPatch) -> None:
     def reached(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a validator saw a descriptor that descriptor_load refused")
 
-    monkeypatch.setattr("conversion.validation._check_schema", reached)
-    monkeypatch.setattr("conversion.validation._resources", reached)
-    monkeypatch.setattr("conversion.validation.Package.from_descriptor", reached)
+    monkeypatch.setattr("conversion.packaging.validation.check_schema", reached)
+    monkeypatch.setattr("conversion.packaging.validation.read_resources", reached)
+    monkeypatch.setattr("conversion.packaging.validation_data.Package.from_descriptor", reached)
 
 
 def refused_by_descriptor(result: ValidationResult) -> str:

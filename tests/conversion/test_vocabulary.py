@@ -3,11 +3,11 @@ from typing import Any
 
 import pytest
 
-from conversion.vocabulary import ColumnType, all_column_types, choices, column_type, is_known, search
+from conversion.packaging.vocabulary import ColumnType, all_column_types, choices, column_type, is_known, search
 from tests.conftest import SHARED_DIR
 
 OS_TYPES_DIR = SHARED_DIR / "specs" / "fiscal-data-package" / "os-types"
-# Where we knowingly differ from os-types: its recipient branch name labels itself (see conversion/vocabulary.py).
+# Where we knowingly differ from os-types: its recipient branch name labels itself (see packaging/vocabulary.py).
 UPSTREAM_FIXES = {"recipient:bank:branch:name": {"labelfor": "recipient:bank:branch:code"}}
 
 

@@ -155,3 +155,15 @@ def test_the_api_key_is_only_sent_to_the_legacy_instance(legacy, tmp_path):
     assert all(headers.get("Authorization") == f"ApiKey {ADMIN_API_KEY}" for headers in api_calls)
     paths = [path for _, path, _ in legacy.requests if not path.startswith("/files/")]
     assert all("__=" in path for path in paths), "every API call carries a cache-busting parameter"
+
+
+@pytest.mark.parametrize(("argument", "sent"), [((), ADMIN_API_KEY), (("--api-key", MANAGER_API_KEY), MANAGER_API_KEY)])
+def test_legacy_api_key_is_the_default_key_and_the_argument_wins(legacy, tmp_path, settings, argument, sent):
+    settings.LEGACY_API_KEY = ADMIN_API_KEY
+
+    output = run_export(legacy, tmp_path, *argument, "--include-private")
+
+    assert "1 private" in output
+    assert ADMIN_API_KEY not in output and MANAGER_API_KEY not in output
+    api_calls = [headers for _, path, headers in legacy.requests if not path.startswith("/files/")]
+    assert api_calls and all(headers.get("Authorization") == f"ApiKey {sent}" for headers in api_calls)

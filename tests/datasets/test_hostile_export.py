@@ -12,12 +12,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from datasets import export
-from datasets.downloads import file_sha256
+from datasets import export, export_steps
 from datasets.models import LegacyDataset, Source
 from datasets.sample_legacy.app import Request, Response
 from datasets.sample_legacy.instance import load_instance
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
+from migration_site.lib.hashing import file_sha256
 from tests.conftest import run_import
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_client")]
@@ -106,14 +106,14 @@ def test_a_dataset_answer_naming_another_dataset_cannot_rename_its_folder(legacy
 def test_an_unexpected_error_in_one_dataset_is_recorded_with_its_type_and_the_run_goes_on(
     legacy, tmp_path, monkeypatch
 ):
-    editor = export._editor
+    editor = export_steps.fetch_editor
 
     def broken(work):  # a bug that only one dataset's data reaches
         if work.name == TARGET:
             raise RuntimeError("a bug met in one dataset")
         return editor(work)
 
-    monkeypatch.setattr(export, "_editor", broken)
+    monkeypatch.setattr(export, "fetch_editor", broken)
     output, failed = export_failing(legacy, tmp_path)
     assert failed is not None and "1 of 5 datasets failed" in str(failed)
     assert f"{TARGET}: FAILED" in output and "RuntimeError: a bug met in one dataset" in output

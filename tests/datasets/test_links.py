@@ -7,8 +7,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from lxml import html  # type: ignore[import-untyped]
 
-from datasets.links import http_url, link_or_text
+from datasets.links import link_or_text
 from datasets.models import LegacyDataset
+from migration_site.lib.web_links import http_url
 from tests.datasets.hostile_links import DATASET, LEGACY_PAGE, SOURCE, first_source_id, poison
 
 NOT_WEB_LINKS = [

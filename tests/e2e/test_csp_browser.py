@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from conversion import roles
 from conversion.models import ConversionRun, DimensionMapping
 from datasets.models import LegacyDataset
+from migration_site.lib import roles
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "a-long-admin-password"

@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Error as PlaywrightError
 
-from conversion import roles
 from datasets.models import LegacyDataset
+from migration_site.lib import roles
 from tests.datasets.hostile_links import DATASET, LEGACY_PAGE, SOURCE, poison
 from tests.e2e.conftest import ARTIFACTS, Shots
 from tests.e2e.test_review_browser import PASSWORD, ensure_review_groups, login

@@ -4,9 +4,9 @@ openspending.org link. Screenshots of each step land in test-artifacts/e2e/<test
 import pytest
 
 from publishing.store import public_storage
-from tests.publishing.site_factories import SITE_URLS, make_package
+from tests.factories import make_package
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 import json
+import mimetypes
+from collections.abc import Callable
 from io import StringIO
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -17,23 +19,33 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from conversion import services
-from conversion.models import ConversionRun, DimensionMapping
-from datasets.models import LegacyDataset
+from conversion.models import ConversionRun
 from publishing.store import public_storage
-from tests.conversion.conftest import curator, migration_admin, proposed  # noqa: F401 (fixtures used here)
+from tests.sample import SampleSnapshots, Snapshot, datasets_by_name
 
 PUBLIC = ["lagoon-district-expenditure", "lindenau-haushalt", "northfield-spending-2014", "wdmmg-regional-2009"]
 
 
 @pytest.fixture
-def converted(s3_storage, proposed, curator):  # noqa: F811
-    """Every sample dataset with a model reviewed and converted, its packages in the S3 bucket."""
-    for item in DimensionMapping.objects.open():
-        services.mapping_approve(mapping=item, reviewer=curator)
-    call_command("convert", "--all-approved", "--sync", stdout=StringIO())
+def converted(s3_storage, curator, sample_snapshots: SampleSnapshots):
+    """Every sample dataset with a model reviewed by `curator` and converted, its packages in the S3 bucket: the
+    session's run of the whole pipeline (tests/sample.py), restored into this test's database and bucket."""
+    restore_on_s3(sample_snapshots.converted, s3_storage)
     assert ConversionRun.objects.succeeded().count() == 5
-    return {dataset.name: dataset for dataset in LegacyDataset.objects.all()}
+    return datasets_by_name()
+
+
+def restore_on_s3(snapshot: Snapshot, client) -> None:
+    """A snapshot into this test's buckets, with the plain PUTs django-storages would make minus its overhead."""
+
+    def writer(bucket: str) -> Callable[[str, bytes], None]:
+        def put(name: str, content: bytes) -> None:
+            kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+            client.put_object(Bucket=bucket, Key=name, Body=content, ContentType=kind)
+
+        return put
+
+    snapshot.restore({"default": writer(client.bucket), "public": writer(client.public_bucket)})
 
 
 def publish(*args, sync=True):
@@ -43,7 +55,7 @@ def publish(*args, sync=True):
 
 
 def publish_failing(*args):
-    """Output and error of a `publish` in which every publication failed."""
+    """Output and error of a `publish` in which some publication failed (exit status 2)."""
     out = StringIO()
     with pytest.raises(CommandError) as caught:
         call_command("publish", *args, "--sync", stdout=out)
@@ -89,9 +101,13 @@ def new_version(dataset):
     default_storage.save(f"{prefix}/{resource['path']}", ContentFile(data))
     default_storage.save(f"{prefix}/datapackage.json", ContentFile(json.dumps(descriptor).encode()))
     return ConversionRun.objects.create(
-        dataset=dataset, status=ConversionRun.Status.SUCCEEDED, valid=True, package_path=prefix,
-        reconciliation_status=ConversionRun.Reconciliation.MATCH, rows_written=run.rows_written,
-    )  # fmt: skip
+        dataset=dataset,
+        status=ConversionRun.Status.SUCCEEDED,
+        valid=True,
+        package_path=prefix,
+        reconciliation_status=ConversionRun.Reconciliation.MATCH,
+        rows_written=run.rows_written,
+    )
 
 
 def storage_client():

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from lxml import html  # type: ignore[import-untyped]
 
-from publishing import bulk
+from publishing import bulk, bulk_segments
 from publishing.models import PublishedPackage
 from publishing.store import public_storage
-from tests.publishing.site_factories import HEADER, SITE_URLS, make_package
+from tests.factories import HEADER, make_package
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 
 
 def noisy_rows(years, per_year):
@@ -200,7 +200,7 @@ def test_a_build_that_ends_after_its_package_was_withdrawn_leaves_nothing_behind
 def test_a_build_that_fails_half_way_deletes_the_parts_it_stored(settings, monkeypatch):
     settings.BULK_MAX_UNZIPPED_BYTES = 400
     package = make_package(rows=[[f"{n}.5", "2014", f"Region number {n}"] for n in range(60)], years=[2014])
-    real_add, calls = bulk._Segmenter.add, []
+    real_add, calls = bulk_segments._Segmenter.add, []
 
     def add_then_fail(self, *args):
         calls.append(1)
@@ -208,7 +208,7 @@ def test_a_build_that_fails_half_way_deletes_the_parts_it_stored(settings, monke
             raise OSError("the data file went away (test fault)")
         real_add(self, *args)
 
-    monkeypatch.setattr(bulk._Segmenter, "add", add_then_fail)
+    monkeypatch.setattr(bulk_segments._Segmenter, "add", add_then_fail)
     with pytest.raises(OSError):
         bulk.package_segments(package)
 

@@ -9,9 +9,9 @@ from django.utils.http import http_date
 from conversion.models import DatasetDecision
 from publishing.models import PublishedPackage
 from publishing.store import public_storage
-from tests.publishing.site_factories import SITE_URLS, csv_bytes, make_package, when
+from tests.factories import csv_bytes, make_package, when
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

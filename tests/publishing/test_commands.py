@@ -12,7 +12,7 @@ from conversion.models import ConversionRun
 from datasets.models import LegacyDataset
 from publishing.jobs import publication_job
 from publishing.models import PublicationRun, PublishedPackage
-from tests.publishing.conftest import PUBLIC, keys, publish
+from tests.publishing.conftest import PUBLIC, keys, publish, publish_failing
 
 pytestmark = pytest.mark.django_db
 Status = PublicationRun.Status
@@ -59,8 +59,8 @@ def test_with_workers_a_run_is_queued_on_commit_and_the_job_publishes_it(
 ):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # never reached: the enqueue is captured below
     enqueued = []
-    monkeypatch.setattr("conversion.queue._enqueue", lambda *args: enqueued.append(args))
-    monkeypatch.setattr("conversion.queue.job_is_dead", lambda job_id: False)
+    monkeypatch.setattr("migration_site.lib.queue._enqueue", lambda *args: enqueued.append(args))
+    monkeypatch.setattr("migration_site.lib.queue.job_is_dead", lambda queue_name, job_id: False)
 
     with django_capture_on_commit_callbacks(execute=True):
         output = publish("lindenau-haushalt", sync=False)
@@ -68,9 +68,10 @@ def test_with_workers_a_run_is_queued_on_commit_and_the_job_publishes_it(
     run = PublicationRun.objects.get()
     assert output.splitlines() == [
         f"[1/1] lindenau-haushalt: publish run {run.pk} queued on the workers",
-        "1 datasets: 1 queued",
+        "1 dataset: 1 queued",
     ]
-    assert enqueued == [("publishing", "publishing.jobs.publication_job", (run.pk,), run.job_id)]
+    timeout = settings.PUBLICATION_JOB_TIMEOUT
+    assert enqueued == [("publishing", "publishing.jobs.publication_job", (run.pk,), run.job_id, timeout)]
     assert publish("lindenau-haushalt", sync=False).startswith(f"[1/1] lindenau-haushalt: publish run {run.pk} queued")
     assert keys(s3_storage, "kmueller/") == []
 
@@ -82,7 +83,7 @@ def test_with_workers_a_run_is_queued_on_commit_and_the_job_publishes_it(
 
 
 def test_migration_status_json_gains_the_publication_columns(converted, s3_storage, settings, migration_admin):
-    from conversion.services import dataset_decide
+    from conversion.review.services import dataset_decide
 
     settings.MIGRATION_STATUS_EXTENSIONS = [*settings.MIGRATION_STATUS_EXTENSIONS, "publishing.status.extend_status"]
     settings.PUBLIC_BASE_URL = "https://openspending.example.org"
@@ -109,3 +110,22 @@ def test_migration_status_json_gains_the_publication_columns(converted, s3_stora
     )
     assert rows["northfield-spending-2014"]["package_url"] is None
     assert LegacyDataset.objects.count() == len(rows)
+
+
+def test_a_failed_publication_exits_2_after_the_other_datasets_are_published(converted, s3_storage, s3_faults):
+    s3_faults.fail(lambda key: key.startswith("kmueller/lindenau-haushalt/"))
+
+    output, error = publish_failing("lindenau-haushalt", "wdmmg-regional-2009")
+
+    lines = output.splitlines()
+    assert lines[0].startswith("[1/2] lindenau-haushalt: failed: ")
+    assert lines[1].startswith("[2/2] wdmmg-regional-2009: published at ")
+    assert lines[2] == "2 datasets: 1 failed, 1 published"
+    assert (str(error), error.returncode) == ("1 of 2 datasets failed (see above)", 2)
+    assert PublishedPackage.objects.published().get().name == "wdmmg-regional-2009"
+
+
+def test_nothing_to_publish_says_so_in_one_line(db):
+    assert publish("--all-ready").splitlines() == [
+        "nothing to publish: no converted dataset is ready, and nothing to withdraw"
+    ]

@@ -8,9 +8,9 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from tests.conftest import SHARED_DIR
-from tests.publishing.site_factories import SITE_URLS, make_package, when
+from tests.factories import make_package, when
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 SCHEMAS = SHARED_DIR / "specs" / "dcat-us" / "non-federal-v1.1"
 
 

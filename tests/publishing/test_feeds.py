@@ -7,9 +7,9 @@ import feedparser  # type: ignore[import-untyped]
 import pytest
 from lxml import etree  # type: ignore[import-untyped]
 
-from tests.publishing.site_factories import SITE_URLS, make_package, when
+from tests.factories import make_package, when
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 NS = {"a": "http://www.w3.org/2005/Atom", "fh": "http://purl.org/syndication/history/1.0"}
 BASE = "https://data.example.org"
 FEED = f"{BASE}/feeds/packages.atom"

@@ -6,14 +6,15 @@ import json
 import pytest
 from lxml import html  # type: ignore[import-untyped]
 
-from datasets.links import http_url
-from publishing import services
+from migration_site.lib.web_links import http_url
+from publishing import registry
 from publishing.models import PublishedPackage
 from tests.datasets.hostile_links import DATASET, LEGACY_PAGE, SOURCE, first_source_id, poison
+from tests.factories import make_package
 from tests.publishing.conftest import body, publish, registry_rows
-from tests.publishing.site_factories import SITE_URLS, make_package
+from tests.sample import migrate_sample
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 OWNER = "kmueller"
 
 
@@ -22,6 +23,12 @@ def sample_dump(sample_dump):
     """The shared sample export, with lindenau-haushalt's legacy page and first source turned into script URLs."""
     poison(sample_dump)
     return sample_dump
+
+
+@pytest.fixture
+def converted(s3_storage, sample_dump, curator):
+    """The poisoned export through the whole pipeline, here: the session's converted sample is of the clean one."""
+    return migrate_sample(sample_dump, curator)
 
 
 def page_links(client, url):
@@ -65,7 +72,7 @@ def test_a_row_stored_before_the_check_is_not_linked_by_the_registry_or_the_page
     package.descriptor["sources"] = [{"name": "1", "title": "budget.csv", "path": SOURCE, "web": " javascript:x"}]
     package.save()
 
-    assert services.registry_row(package)["legacy_url"] == ""
+    assert registry.registry_row(package)["legacy_url"] == ""
     tree, links = page_links(client, "/packages/berlin/budget/")
     assert [href for href in links if not is_safe(href)] == []
     assert "budget.csv" in tree.xpath("//h2[@id='provenance-title']/..")[0].text_content()

@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 
 from publishing import bulk
 from publishing.store import public_storage
-from tests.publishing.site_factories import SITE_URLS, csv_bytes, hidden_packages, make_package, when
+from tests.factories import csv_bytes, hidden_packages, make_package, when
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 SECRET = b"Secret"
 
 

@@ -9,8 +9,8 @@ from django.core.files.base import ContentFile
 from frictionless import validate
 
 from conversion.models import ConversionRun
-from conversion.validation import validate_package
-from publishing import bulk, services
+from conversion.packaging.validation import validate_package
+from publishing import bulk, runs
 from publishing.models import PublicationRun, PublishedPackage
 from publishing.store import public_storage
 from tests.conversion.test_runs import approve_everything, convert
@@ -67,7 +67,7 @@ def test_a_publish_writes_data_then_descriptor_under_owner_and_dataset(converted
     assert output.splitlines() == [
         f"[1/1] lindenau-haushalt: published at kmueller/lindenau-haushalt (24 rows, {len(data)} bytes; "
         "5 object(s) written)",
-        "1 datasets: 1 published",
+        "1 dataset: 1 published",
     ]
     package = PublishedPackage.objects.get()
     assert (package.data_keys, package.data_sha256, package.bytes) == ([data_key], sha, len(data))
@@ -148,7 +148,7 @@ def test_an_interrupted_publish_leaves_the_old_version_served_and_a_retry_comple
     failed = PublicationRun.objects.first()
     assert failed.status == Status.FAILED and "EndpointConnectionError" in failed.error
     assert "lindenau-haushalt: failed: EndpointConnectionError" in output
-    assert str(error) == "every publication failed" and error.returncode == 1
+    assert str(error) == "1 of 1 dataset failed (see above)" and error.returncode == 2
     assert body(s3_storage, "kmueller/lindenau-haushalt/datapackage.json") == old_descriptor
     served = json.loads(old_descriptor)["resources"][0]
     data = body(s3_storage, f"kmueller/lindenau-haushalt/{served['path']}")  # still there, still matching
@@ -212,7 +212,7 @@ def test_a_verification_failure_fails_the_run_with_a_clear_error(converted, s3_s
 
 
 def test_a_changed_owner_moves_the_package(converted, s3_storage, migration_admin):
-    from conversion.services import dataset_set_owner
+    from conversion.review.services import dataset_set_owner
 
     publish("lindenau-haushalt")
     dataset_set_owner(dataset=converted["lindenau-haushalt"], owner="pwright", admin=migration_admin, reason="moved")
@@ -245,7 +245,7 @@ def test_embedded_mode_publishes_to_local_files(proposed, curator, settings):
 def test_running_a_job_twice_does_nothing_the_second_time(converted):
     publish("lindenau-haushalt")
     run = PublicationRun.objects.get()
-    services.publication_execute(run_id=run.pk)
+    runs.publication_execute(run_id=run.pk)
     assert PublicationRun.objects.get().finished_at == run.finished_at
 
 

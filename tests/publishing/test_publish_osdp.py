@@ -24,8 +24,8 @@ from tests.conversion.test_validate_osdp_command import (
     zip_with_300_mb_descriptor,
 )
 from tests.conversion.test_validation import write_package, zip_folder
+from tests.factories import converted_package
 from tests.publishing.conftest import body, keys, registry_ids, registry_rows
-from tests.publishing.site_factories import SITE_URLS
 
 pytestmark = pytest.mark.django_db
 PROJECT = Path(__file__).resolve().parents[2]
@@ -101,7 +101,13 @@ def test_an_unusable_owner_is_refused(s3_storage, tmp_path, owner, message):
     assert message in str(error) and keys(s3_storage) == []
 
 
-def test_a_path_held_by_a_datasets_package_is_refused(converted, s3_storage, tmp_path):
+@pytest.fixture
+def lindenau_converted(s3_storage):
+    """lindenau-haushalt converted (a factory's tiny package), owned by kmueller: all this test needs of a dataset."""
+    return converted_package("lindenau-haushalt", owner="kmueller")
+
+
+def test_a_path_held_by_a_datasets_package_is_refused(lindenau_converted, s3_storage, tmp_path):
     call_command("publish", "lindenau-haushalt", "--sync", stdout=StringIO())
     before = keys(s3_storage, "kmueller/")
 
@@ -165,7 +171,6 @@ def claims_to_be_the_victims(descriptor):
     descriptor.update(id="victim/other", name="other", owner="victim", homepage="https://victim.example/other/")
 
 
-@pytest.mark.urls(SITE_URLS)
 def test_the_store_sets_the_identity_whatever_the_descriptor_claims(s3_storage, tmp_path, client):
     folder = write_package(tmp_path / "package", edit=claims_to_be_the_victims)
 

@@ -6,11 +6,12 @@ import os
 import pytest
 from django.core.exceptions import ValidationError
 
-from conversion.models import DatasetDecision
-from conversion.services import dataset_decide
-from publishing import services, store
+from conversion.models import ConversionRun, DatasetDecision
+from conversion.review.services import dataset_decide
+from publishing import runs, store
 from publishing.models import PublicationRun, PublishedPackage
-from tests.publishing.conftest import PUBLIC, keys, publish, registry_ids
+from tests.publishing.conftest import PUBLIC, keys, publish, registry_ids, restore_on_s3
+from tests.sample import datasets_by_name
 
 pytestmark = pytest.mark.django_db
 Choice = DatasetDecision.Choice
@@ -18,13 +19,15 @@ Status = PublicationRun.Status
 
 
 @pytest.fixture
-def published(converted, s3_storage, settings):
-    """lindenau-haushalt and northfield-spending-2014 published; jobs inline (embedded mode) unless a test says
-    otherwise, so the withdrawal a change starts has run when the change returns."""
+def published(s3_storage, curator, sample_snapshots, settings):
+    """The converted sample with lindenau-haushalt and northfield-spending-2014 published (the session's run of the
+    pipeline, restored: tests/sample.py); jobs inline (embedded mode) unless a test says otherwise, so the withdrawal
+    a change starts has run when the change returns."""
     settings.REDIS_URL = ""
-    publish("lindenau-haushalt", "northfield-spending-2014")
+    restore_on_s3(sample_snapshots.published, s3_storage)
+    assert ConversionRun.objects.succeeded().count() == 5
     assert registry_ids(s3_storage) == ["kmueller/lindenau-haushalt", "pwright/northfield-spending-2014"]
-    return converted
+    return datasets_by_name()
 
 
 def decide(dataset, decision, admin, capture):
@@ -110,7 +113,7 @@ def test_private_and_incomplete_datasets_are_never_published(converted, s3_stora
     private = converted["hafnarvik-utgjold-2013"]
     assert private.private
     with pytest.raises(ValidationError, match="may not be public: it is private on the legacy platform"):
-        services.publication_request(dataset=private, sync=True)
+        runs.publication_request(dataset=private, sync=True)
     everything = keys(s3_storage)
     assert not any(key.split("/")[1] == private.name for key in everything if key.count("/") >= 2
                    and not key.startswith(("packages/", "legacy/")))  # fmt: skip
@@ -128,7 +131,7 @@ def test_a_decision_made_while_the_files_go_up_takes_them_down_again(
         return written
 
     monkeypatch.setattr(store, "package_put", put_then_decide)
-    run = services.publication_request(dataset=dataset, sync=True)
+    run = runs.publication_request(dataset=dataset, sync=True)
 
     assert run.status == Status.FAILED and "may not be public any more" in run.error
     assert keys(s3_storage, "kmueller/") == []
@@ -151,5 +154,5 @@ def test_with_workers_the_withdrawal_is_a_job_on_the_publishing_queue(
     assert run.status == Status.QUEUED and run.job_id in queue.job_ids
     assert keys(s3_storage, "kmueller/")  # not yet: a worker does it
     queue.empty()
-    services.publication_execute(run_id=run.pk)  # what the worker's job calls
+    runs.publication_execute(run_id=run.pk)  # what the worker's job calls
     assert keys(s3_storage, "kmueller/") == []

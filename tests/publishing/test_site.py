@@ -13,9 +13,9 @@ from lxml import html  # type: ignore[import-untyped]
 from publishing.models import PublishedPackage
 from publishing.store import public_storage
 from publishing.views import PAGE_SIZE
-from tests.publishing.site_factories import SITE_URLS, csv_bytes, make_package, when
+from tests.factories import csv_bytes, make_package, when
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(SITE_URLS)]
+pytestmark = pytest.mark.django_db
 
 
 def page(client, url):

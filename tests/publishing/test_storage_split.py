@@ -13,10 +13,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from conversion import services as conversion_services
 from conversion.models import DatasetDecision, DimensionMapping
-from conversion.services import dataset_decide, dataset_set_owner
-from publishing import bulk, memory, services
+from conversion.review import services as conversion_services
+from conversion.review.services import dataset_decide, dataset_set_owner
+from publishing import bulk, memory, runs
 from publishing.models import PublicationRun, PublishedPackage
 from tests.publishing.conftest import body, keys, new_version, publish
 
@@ -77,7 +77,7 @@ def test_publishing_writes_nothing_to_the_working_bucket_and_nothing_private_to_
 
     publish("--all-ready")
     with pytest.raises(ValidationError, match="may not be public"):
-        services.publication_request(dataset=converted["hafnarvik-utgjold-2013"], sync=True)
+        runs.publication_request(dataset=converted["hafnarvik-utgjold-2013"], sync=True)
 
     assert bucket_objects(s3_storage, s3_storage.bucket) == working_before
     public = bucket_objects(s3_storage)
@@ -182,7 +182,7 @@ def test_a_decision_during_the_upload_after_an_owner_change_takes_down_both_plac
         return written
 
     monkeypatch.setattr(store, "package_put", put_then_decide)
-    run = services.publication_request(dataset=dataset, sync=True)
+    run = runs.publication_request(dataset=dataset, sync=True)
 
     assert run.status == Status.FAILED and "may not be public any more" in run.error
     assert naming(bucket_objects(s3_storage), b"lindenau", LINDENAU_ROW) == []

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from conversion.services import mappings_propose
-from datasets.command_args import datasets_named
+from conversion.review.services import mappings_propose
 from datasets.models import LegacyDataset
-from datasets.progress import Progress
+from migration_site.lib.commands import Outcome, datasets_named, each_dataset
 
 
 class Command(BaseCommand):
@@ -21,24 +21,25 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         everything = LegacyDataset.objects.prefetch_related("team").order_by("name")
         datasets = datasets_named(options["names"], everything) if options["names"] else list(everything)
-        progress = Progress(self.stdout.write, label="datasets")
-        progress.start(len(datasets))
-        totals = {"proposed": 0, "kept": 0, "no model": 0, "mappings": 0, "ambiguous": 0}
-        try:
-            for dataset in datasets:
-                result = mappings_propose(dataset=dataset)
-                totals[result.action] += 1
-                totals["mappings"] += result.proposed
-                totals["ambiguous"] += result.ambiguous
-                line = f"{result.dataset}: {result.action}"
-                if result.action == "proposed":
-                    line += f", {result.proposed} mappings, {result.ambiguous} ambiguous"
-                if result.action == "kept":
-                    line += " (a curator has reviewed it)"
-                progress.advance(line + "".join(f"; {problem}" for problem in result.problems))
-        finally:
-            progress.close()
-        self.stdout.write(
-            f"Proposed for {totals['proposed']} datasets ({totals['mappings']} mappings, {totals['ambiguous']} "
-            f"need a curator); kept {totals['kept']} reviewed; {totals['no model']} without a model."
+        if not datasets:
+            self.stdout.write("nothing to propose: no dataset imported yet (import_legacy DIR)")
+            return
+        mappings: Counter[str] = Counter()
+
+        def propose(dataset: LegacyDataset) -> Outcome:
+            result = mappings_propose(dataset=dataset)
+            mappings.update(proposed=result.proposed, ambiguous=result.ambiguous)
+            line = f"{result.dataset}: {result.action}"
+            if result.action == "proposed":
+                line += f", {result.proposed} mappings, {result.ambiguous} ambiguous"
+            if result.action == "kept":
+                line += " (a curator has reviewed it)"
+            return line + "".join(f"; {problem}" for problem in result.problems), result.action
+
+        tally = each_dataset(self.stdout.write, datasets, propose)
+        counts = tally.counts
+        tally.finish(
+            self.stdout.write,
+            f"Proposed for {counts['proposed']} datasets ({mappings['proposed']} mappings, {mappings['ambiguous']} "
+            f"need a curator); kept {counts['kept']} reviewed; {counts['no model']} without a model.",
         )

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from datasets.client import ClientSettings, LegacyClient
-from datasets.command_args import some_datasets_failed
 from datasets.export import DatasetOutcome, export_instance, iter_dataset_names
 from datasets.export_discovery import ExportFailed, ExportOptions
 from datasets.names import dataset_name_problem
-from datasets.progress import Progress
 from datasets.safety import UnsafeURLError
+from migration_site.lib.commands import some_datasets_failed
+from migration_site.lib.progress import Progress
 
 
 class Command(BaseCommand):
@@ -25,7 +25,12 @@ class Command(BaseCommand):
             "--url", required=True, help="Base URL of the legacy instance, e.g. https://openspending.org"
         )
         parser.add_argument("--to", required=True, type=Path, help="Dump folder (one sub-folder per dataset).")
-        parser.add_argument("--api-key", default="", help="An account's API key: private datasets, team, runs.")
+        parser.add_argument(
+            "--api-key",
+            default="",
+            help="An account's API key: private datasets, team, runs (default: LEGACY_API_KEY, which keeps the key"
+            " out of the process list).",
+        )
         parser.add_argument(
             "--include-private", action="store_true", help="Also export private datasets (needs a key)."
         )
@@ -39,7 +44,8 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=4, help="Datasets exported at once (default 4).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        api_key = options["api_key"] or None
+        # The setting is read here rather than as the argument's default, so no help or parser output can show it.
+        api_key = options["api_key"] or settings.LEGACY_API_KEY or None
         workers = max(1, options["workers"])
         try:
             client = LegacyClient(options["url"], api_key=api_key, config=self._client_settings(options, workers))

@@ -7,12 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from datasets.command_args import some_datasets_failed
 from datasets.dump import DumpError, find_dataset_folders, read_dataset_folder
-from datasets.progress import Progress
 from datasets.services import ImportResult, dataset_import
-
-FAILED = "failed"
+from migration_site.lib.commands import FAILED, Outcome, each_dataset
 
 
 class Command(BaseCommand):
@@ -29,16 +26,17 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if not folders:
             raise CommandError(f"no dataset.json found in {options['folder']} or its sub-folders")
-        progress = Progress(self.stdout.write, label="datasets")
-        progress.start(len(folders))
-        results = []
-        try:
-            for folder in folders:
-                results.append(self._import_one(folder, force=options["force"]))
-                progress.advance(self._line(results[-1]))
-        finally:
-            progress.close()
-        self._summary(results)
+        failed: list[str] = []
+
+        def act(folder: Path) -> Outcome:
+            result = self._import_one(folder, force=options["force"])
+            if result.action == FAILED:
+                failed.append(result.name)
+            return self._line(result), result.action
+
+        tally = each_dataset(self.stdout.write, folders, act, noun="dataset folder")
+        summary = f"Imported {tally.summary()}" + ("\nFailed: " + ", ".join(failed) if failed else "")
+        tally.finish(self.stdout.write, summary)
 
     def _import_one(self, folder: Path, *, force: bool) -> ImportResult:
         """One dataset; whatever goes wrong with it is its own outcome, and the run goes on with the next."""
@@ -48,18 +46,6 @@ class Command(BaseCommand):
             return ImportResult(_printable(folder.name), FAILED, message=str(error))
         except Exception as error:  # a hostile dump must not end the run; the type keeps a real bug visible
             return ImportResult(_printable(folder.name), FAILED, message=f"{type(error).__name__}: {error}")
-
-    def _summary(self, results: list[ImportResult]) -> None:
-        counts: dict[str, int] = {}
-        for result in results:
-            counts[result.action] = counts.get(result.action, 0) + 1
-        self.stdout.write(
-            f"Imported {len(results)} dataset folders: " + ", ".join(f"{n} {a}" for a, n in sorted(counts.items()))
-        )
-        failed = [result.name for result in results if result.action == FAILED]
-        if failed:
-            self.stdout.write("Failed: " + ", ".join(failed))
-            raise some_datasets_failed(f"{len(failed)} of {len(results)} dataset folders failed (see above)")
 
     def _line(self, result: ImportResult) -> str:
         text = f"{result.name}: {result.action}"

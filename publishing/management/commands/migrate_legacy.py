@@ -6,7 +6,7 @@ conversion, reconciliation and publication; ambiguous mappings wait for a curato
 
 from __future__ import annotations
 
-import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,14 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
+from django.utils import timezone
 
-from conversion import roles
 from conversion.models import ConversionRun, DimensionMapping
-from conversion.services import mappings_approve_confident
-from datasets.command_args import SOME_DATASETS_FAILED
+from conversion.review.services import mappings_approve_confident
 from datasets.models import LegacyDataset
-from publishing.models import PublishedPackage
+from migration_site.lib import roles
+from migration_site.lib.commands import SOME_DATASETS_FAILED
+from publishing.models import PublicationRun, PublishedPackage
 
 BOT = "migration-bot"
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         source = parser.add_mutually_exclusive_group(required=True)
         source.add_argument("--url", help="Base URL of a legacy instance to export first.")
         source.add_argument("--dump", type=Path, help="A dump folder already exported (ours or the 2015 format).")
-        parser.add_argument("--api-key", default=os.environ.get("LEGACY_API_KEY", ""), help="Or LEGACY_API_KEY.")
+        parser.add_argument("--api-key", default="", help="Default: LEGACY_API_KEY.")
         parser.add_argument("--to", type=Path, default=None, help="Where --url exports to (default var/dumps/).")
         parser.add_argument("--allow-private-addresses", action="store_true")
         parser.add_argument(
@@ -44,22 +45,24 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = timezone.now()
         dump = self._export(options) if options["url"] else options["dump"]
         if not dump.exists():
             raise CommandError(f"{dump} does not exist")
         self._step("Importing", "import_legacy", str(dump), partial_ok=True)
         self._step("Proposing mappings", "propose_mappings")
-        if options["auto_approve_confident"]:
-            self._approve_confident()
+        approved = self._approve_confident() if options["auto_approve_confident"] else 0
         self._step("Converting", "convert", "--all-approved", "--sync", allow_failure=True)
         self._step("Publishing", "publish", "--all-ready", "--sync", allow_failure=True)
         self._summary()
+        self.stdout.write(_changes_since(started, approved=approved))
 
     def _export(self, options: dict[str, Any]) -> Path:
         target = options["to"] or settings.VAR_DIR / "dumps" / "legacy"
         extra = ["--allow-private-addresses"] if options["allow_private_addresses"] else []
-        if options["api_key"]:
-            extra += ["--api-key", options["api_key"], "--include-private"]
+        api_key = options["api_key"] or settings.LEGACY_API_KEY
+        if api_key:
+            extra += ["--api-key", api_key, "--include-private"]
         self._step("Exporting", "export_legacy", "--url", options["url"], "--to", str(target), *extra, partial_ok=True)
         return Path(target)
 
@@ -76,24 +79,26 @@ class Command(BaseCommand):
                 raise
             self.stdout.write(self.style.WARNING(f"{command}: {error}"))
 
-    def _approve_confident(self) -> None:
+    def _approve_confident(self) -> int:
         self.stdout.write(self.style.MIGRATE_HEADING("Approving confident mappings"))
         bot = _bot()
         approved, refused = mappings_approve_confident(
             mappings=DimensionMapping.objects.open().select_related("dataset"), reviewer=bot
         )
         self.stdout.write(f"Approved {len(approved)} confident mappings as {BOT}; {len(refused)} wait for a curator.")
+        return len(approved)
 
     def _summary(self) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING("Summary"))
         datasets = list(LegacyDataset.objects.order_by("name"))
-        runs = {run.dataset_id: run for run in ConversionRun.objects.order_by("dataset_id", "queued_at", "id")}
+        runs = {run.dataset_id: run for run in ConversionRun.objects.latest_per_dataset()}
         waiting = {
             row["dataset__name"]: row["count"]
             for row in _count_by_dataset(DimensionMapping.objects.open().filter(ambiguous=True))
         }
         converted = [dataset for dataset in datasets if dataset.pk in runs and runs[dataset.pk].publishable]
-        published = PublishedPackage.objects.published().count()
+        # Datasets only: a package uploaded with publish_osdp has none, and is not part of this migration.
+        published = PublishedPackage.objects.published().filter(dataset__isnull=False).count()
         self.stdout.write(
             f"{len(datasets)} datasets: {len(converted)} converted and reconciled, {published} published, "
             f"{len(waiting)} waiting for a curator."
@@ -102,6 +107,22 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("To do: these datasets wait for a curator in the review queue:"))
             for name, count in sorted(waiting.items()):
                 self.stdout.write(f"  - {name}: {count} ambiguous mapping(s)")
+
+
+def _changes_since(started: datetime, *, approved: int) -> str:
+    """What this run changed, so a second run over the same legacy instance says it changed nothing."""
+    changes = {
+        "imported or updated": LegacyDataset.objects.filter(updated_at__gte=started).count(),
+        "mappings approved": approved,
+        "converted": ConversionRun.objects.filter(queued_at__gte=started).count(),
+        "published or withdrawn": PublicationRun.objects.filter(queued_at__gte=started, dataset__isnull=False)
+        .exclude(status=PublicationRun.Status.UNCHANGED)
+        .count(),
+    }
+    done = [f"{count} {what}" for what, count in changes.items() if count]
+    if not done:
+        return "Nothing changed since the last run: every dataset is unchanged, none converted or published again."
+    return "This run: " + ", ".join(done) + "."
 
 
 def _count_by_dataset(queryset: Any) -> Any:

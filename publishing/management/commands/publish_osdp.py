@@ -12,9 +12,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from conversion.validation import PackageError
+from conversion.packaging.validation import PackageError
 from publishing.models import PublicationRun
-from publishing.services import InvalidPackage, package_upload
+from publishing.runs import InvalidPackage, package_upload
 from publishing.store import StoreError
 
 

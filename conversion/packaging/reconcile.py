@@ -1,0 +1,285 @@
+"""Does the package add up to what the legacy cube said? Row count and each measure's total, overall and per year.
+
+The cube's side comes from `aggregates.json` (the legacy /api/2/aggregate answers the exporter saved) or, when that
+is missing or incomplete, from the cube's own rows (`entries.csv`, or the 2015 `dataset.csv`), summed here.
+Pure apart from reading that CSV, which is streamed.
+
+Tolerance: the legacy cube summed floats, so a total of 1e9 may be off in its last digits; a difference counts when
+|ours - legacy| > max(half a cent, 1e-9 * |legacy|). Doubles carry about 16 significant digits and the rounding of
+a sum of a million of them stays far below 1e-9 relative, so this forgives float noise while a missing cent shows
+in totals under 10 million, and a missing unit in totals under a billion.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+Status = Literal["match", "mismatch", "unavailable"]
+Source = Literal["aggregates", "entries"]
+
+RELATIVE_TOLERANCE = Decimal("1e-9")
+ABSOLUTE_TOLERANCE = Decimal("0.005")
+# Where the year lives in a flattened cube row: the API's `time.year`, the 2015 export's `time_year`, then any
+# other date dimension's year, then a date we can take the year from.
+YEAR_COLUMNS = ("time.year", "time_year")
+YEAR_SUFFIXES = (".year", "_year")
+DATE_COLUMNS = ("time.name", "time_name", "time")
+_YEAR = re.compile(r"^\s*(\d{4})")
+
+
+@dataclass(frozen=True)
+class Difference:
+    measure: str  # the package's measure field
+    year: str | None  # None: the overall total
+    ours: Decimal | None  # None: that side has no such year
+    legacy: Decimal | None
+    diff: Decimal  # ours - legacy, a missing side counting as 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "measure": self.measure,
+            "year": self.year,
+            "ours": _text(self.ours),
+            "legacy": _text(self.legacy),
+            "diff": str(self.diff),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Difference:
+        return cls(
+            measure=str(data["measure"]),
+            year=data.get("year"),
+            ours=_decimal(data.get("ours")),
+            legacy=_decimal(data.get("legacy")),
+            diff=Decimal(str(data["diff"])),
+        )
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    status: Status
+    rows: tuple[int, int | None]  # (ours, legacy)
+    differences: list[Difference] = field(default_factory=list)
+    source: Source | None = None  # where the legacy side came from
+    notes: list[str] = field(default_factory=list)  # what could not be compared, and why
+
+    def summary(self) -> str:
+        ours, legacy = self.rows
+        rows = f"rows {ours} vs {'?' if legacy is None else legacy}"
+        return f"{self.status}: {rows}, {len(self.differences)} differences (legacy side: {self.source or 'none'})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "rows": {"ours": self.rows[0], "legacy": self.rows[1]},
+            "source": self.source,
+            "differences": [difference.as_dict() for difference in self.differences],
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reconciliation:
+        rows = data.get("rows") or {}
+        return cls(
+            status=data["status"],
+            rows=(int(rows.get("ours", 0)), rows.get("legacy")),
+            source=data.get("source"),
+            differences=[Difference.from_dict(item) for item in data.get("differences", [])],
+            notes=[str(note) for note in data.get("notes", [])],
+        )
+
+
+@dataclass
+class _Cube:
+    """The legacy side, keyed by legacy measure name; a measure absent from `totals` is unknown."""
+
+    source: Source
+    rows: int | None
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    by_year: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def reconcile(
+    report_totals: Mapping[str, Decimal],
+    report_by_year: Mapping[str, Mapping[str, Decimal]],
+    rows: int,
+    measure_names: Mapping[str, str],
+    *,
+    aggregates: Mapping[str, Any] | None,
+    entries_csv: Path | None,
+) -> Reconciliation:
+    """Compare our build (totals keyed by package measure field) with the cube (keyed by legacy measure name)."""
+    cube = _cube_side(aggregates, entries_csv, sorted(set(measure_names.values())))
+    if cube is None:
+        return Reconciliation("unavailable", (rows, None), notes=["neither aggregates nor the cube's rows are known"])
+    notes = list(cube.notes)
+    differences: list[Difference] = []
+    complete = cube.rows is not None
+    for measure, ours in sorted(report_totals.items()):
+        legacy_name = measure_names.get(measure)
+        if legacy_name is None or legacy_name not in cube.totals:
+            notes.append(f"{measure}: the cube's total is unknown, not compared")
+            complete = False
+            continue
+        differences += _compare(measure, None, ours, cube.totals[legacy_name])
+        differences += _compare_years(measure, report_by_year.get(measure), cube.by_year.get(legacy_name), notes)
+    rows_differ = cube.rows is not None and cube.rows != rows
+    status: Status = "mismatch" if differences or rows_differ else "match" if complete else "unavailable"
+    return Reconciliation(status, (rows, cube.rows), differences, cube.source, notes)
+
+
+def within_tolerance(ours: Decimal, legacy: Decimal) -> bool:
+    return abs(ours - legacy) <= max(ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE * abs(legacy))
+
+
+def _compare(measure: str, year: str | None, ours: Decimal | None, legacy: Decimal | None) -> list[Difference]:
+    left, right = ours or Decimal(0), legacy or Decimal(0)
+    if within_tolerance(left, right):
+        return []
+    return [Difference(measure, year, ours, legacy, left - right)]
+
+
+def _compare_years(
+    measure: str, ours: Mapping[str, Decimal] | None, legacy: Mapping[str, Decimal] | None, notes: list[str]
+) -> list[Difference]:
+    """Per year only when both sides have years: a package without a date says nothing about the cube's years."""
+    if not ours or not legacy:
+        side = "ours" if not ours else "the cube's"
+        notes.append(f"{measure}: per-year totals not compared, {side} has none")
+        return []
+    ours_by_year = {_year_key(year): total for year, total in ours.items()}
+    differences: list[Difference] = []
+    for year in sorted(set(ours_by_year) | set(legacy)):
+        differences += _compare(measure, year, ours_by_year.get(year), legacy.get(year))
+    return differences
+
+
+# The cube's side -----------------------------------------------------------------------------------------------------
+
+
+def _cube_side(aggregates: Mapping[str, Any] | None, entries_csv: Path | None, measures: Sequence[str]) -> _Cube | None:
+    from_aggregates = _from_aggregates(aggregates, measures) if aggregates else None
+    if from_aggregates is not None and not from_aggregates.notes:
+        return from_aggregates
+    if entries_csv is not None and entries_csv.is_file():
+        cube = _from_entries(entries_csv, measures)
+        if from_aggregates is not None:
+            cube.notes.insert(0, "aggregates incomplete, summed the cube's rows instead")
+        return cube
+    return from_aggregates  # incomplete, or None: compare what is known
+
+
+def _from_aggregates(aggregates: Mapping[str, Any], measures: Sequence[str]) -> _Cube:
+    count = aggregates.get("num_entries")
+    cube = _Cube("aggregates", count if isinstance(count, int) and not isinstance(count, bool) else None)
+    if cube.rows is None:
+        cube.notes.append("aggregates have no row count")
+    failed = {str(error.get("measure")) for error in aggregates.get("errors") or [] if isinstance(error, Mapping)}
+    stored = aggregates.get("measures")
+    stored = stored if isinstance(stored, Mapping) else {}
+    for measure in measures:
+        item = stored.get(measure) if measure not in failed else None
+        total = _decimal(item.get("total")) if isinstance(item, Mapping) else None
+        by_year = _years(item.get("by_year")) if isinstance(item, Mapping) else None
+        if total is None or by_year is None:
+            cube.notes.append(f"aggregates lack the total or the years of {measure}")
+        if total is not None:
+            cube.totals[measure] = total
+        if by_year is not None:
+            cube.by_year[measure] = by_year
+    return cube
+
+
+def _years(value: Any) -> dict[str, Decimal] | None:
+    """Per-year totals; None when any year's figure is missing (the legacy drilldown failed or was cut)."""
+    if not isinstance(value, Mapping):
+        return None
+    years = {_year_key(year): _decimal(total) for year, total in value.items()}
+    if None in years.values():
+        return None
+    # A cell of entries without a year ("None") is in the total only, as in the build report.
+    return {year: total for year, total in years.items() if total is not None and _year_of(year)}
+
+
+def _from_entries(path: Path, measures: Sequence[str]) -> _Cube:
+    cube = _Cube("entries", 0)
+    with path.open(encoding="utf-8-sig", newline="") as data:
+        reader = csv.reader(data)
+        header = next(reader, [])
+        columns = {measure: header.index(measure) for measure in measures if measure in header}
+        year_column = _year_column(header)
+        cube.notes += [f"{path.name} has no column {measure}" for measure in measures if measure not in columns]
+        if year_column is None:
+            cube.notes.append(f"{path.name} has no year or date column; per-year totals unknown")
+        cube.rows, unreadable = _sum_rows(reader, columns, year_column, cube)
+    if unreadable:
+        cube.notes.append(f"{path.name}: {unreadable} measure cells are not numbers and were left out")
+    return cube
+
+
+def _sum_rows(
+    reader: Iterator[list[str]], columns: Mapping[str, int], year_column: int | None, cube: _Cube
+) -> tuple[int, int]:
+    cube.totals = dict.fromkeys(columns, Decimal(0))
+    if year_column is not None:
+        cube.by_year = {measure: {} for measure in columns}
+    rows = unreadable = 0
+    for cells in reader:
+        rows += 1
+        year = _year_of(cells[year_column]) if year_column is not None and year_column < len(cells) else None
+        for measure, index in columns.items():
+            value = _decimal(cells[index]) if index < len(cells) and cells[index].strip() else Decimal(0)
+            if value is None:
+                unreadable += 1
+                continue
+            cube.totals[measure] += value
+            if year is not None:  # rows without a year count in the total only, as in the build report
+                years = cube.by_year[measure]
+                years[year] = years.get(year, Decimal(0)) + value
+    return rows, unreadable
+
+
+def _year_column(header: Sequence[str]) -> int | None:
+    for name in YEAR_COLUMNS:
+        if name in header:
+            return header.index(name)
+    for index, name in enumerate(header):
+        if name.endswith(YEAR_SUFFIXES):
+            return index
+    for name in DATE_COLUMNS:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _year_of(value: str) -> str | None:
+    match = _YEAR.match(value)
+    return match.group(1) if match else None
+
+
+def _year_key(value: Any) -> str:
+    """The legacy drilldown writes years as "2013" (sometimes 2013 or "2013.0"); ours are "2013"."""
+    text = str(value).strip()
+    return _year_of(text) or text
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """Floats through their shortest repr, so 0.1 stays 0.1 and not 0.1000000000000000055511151231257827."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,109 @@
+"""Forms of the review pages: one form per editable mapping, the save form, rejecting, and the admin decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from django import forms
+
+from conversion.models import DatasetDecision, DimensionMapping
+from conversion.packaging import vocabulary
+from conversion.review import mapping_rules
+
+VOCABULARY_LIST = "column-types"
+
+
+class MappingForm(forms.Form):
+    """The editable part of one mapping's target; links are limited to the dataset's own attributes."""
+
+    column_type = forms.CharField(
+        widget=forms.TextInput(attrs={"list": VOCABULARY_LIST, "size": 34, "autocomplete": "off"}),
+        help_text="Type to search the column types.",
+    )
+    field = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 18}))
+    title = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 16}))
+    labelfor = forms.ChoiceField(required=False, label="label for")
+    parent = forms.ChoiceField(required=False)
+    primary_key = forms.BooleanField(required=False, label="key")
+    currency = forms.CharField(max_length=3, required=False, widget=forms.TextInput(attrs={"size": 4}))
+    direction = forms.ChoiceField(required=False, choices=[("", "-"), *[(d, d) for d in mapping_rules.DIRECTIONS]])
+    phase = forms.ChoiceField(required=False, choices=[("", "-"), *[(p, p) for p in mapping_rules.PHASES]])
+
+    def __init__(self, *args: Any, mapping: DimensionMapping, paths: Sequence[str], **kwargs: Any) -> None:
+        kwargs.setdefault("initial", initial_of(mapping))
+        kwargs["prefix"] = f"m{mapping.pk}"
+        super().__init__(*args, **kwargs)
+        self.mapping = mapping
+        others = [("", "-"), *[(path, path) for path in paths if path != mapping.legacy_path]]
+        cast(forms.ChoiceField, self.fields["labelfor"]).choices = others
+        cast(forms.ChoiceField, self.fields["parent"]).choices = others
+
+    def clean_column_type(self) -> str:
+        value = str(self.cleaned_data["column_type"]).strip()
+        if not vocabulary.is_known(value):
+            raise forms.ValidationError(f"'{value}' is not a column type of the vocabulary")
+        return value
+
+    def clean_currency(self) -> str:
+        return str(self.cleaned_data.get("currency") or "").strip().upper()
+
+    def target_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        options = dict(self.mapping.current_target.get("options") or {})
+        if data["column_type"] == "value":
+            options.update({key: data[key] for key in ("currency", "direction", "phase") if data.get(key)})
+        return {
+            "column_type": data["column_type"],
+            "field": data["field"].strip(),
+            "title": data["title"].strip(),
+            "labelfor": data["labelfor"] or None,
+            "parent": data["parent"] or None,
+            "primary_key": data["primary_key"],
+            "options": options,
+        }
+
+
+def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
+    target = mapping.current_target
+    options = target.get("options") or {}
+    return {
+        "column_type": target.get("column_type", ""),
+        "field": target.get("field", ""),
+        "title": target.get("title", ""),
+        "labelfor": target.get("labelfor") or "",
+        "parent": target.get("parent") or "",
+        "primary_key": bool(target.get("primary_key")),
+        "currency": options.get("currency", ""),
+        "direction": options.get("direction", ""),
+        "phase": options.get("phase", ""),
+    }
+
+
+class SaveForm(forms.Form):
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), help_text="Why these changes."
+    )
+    override_required = forms.BooleanField(
+        required=False,
+        label="Allow without a measure or a date (migration admins only)",
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=2000)
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(max_length=2000, required=False)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("", "-"), *DatasetDecision.Choice.choices], required=False)
+    owner = forms.ChoiceField(required=False, help_text="Empty: the first manager of the legacy dataset.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 50}))
+
+    def __init__(self, *args: Any, team: Sequence[str], **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "decision")
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "default"), *[(name, name) for name in team]]

@@ -1,0 +1,90 @@
+"""What the per-dataset review page shows: its mappings with their forms, the preview, the decision."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+from conversion.models import ConversionRun, DatasetDecision, DimensionMapping, dataset_owner
+from conversion.packaging import vocabulary
+from conversion.review.forms import DecisionForm, MappingForm, SaveForm
+from conversion.review.preview import Column, Preview, build_preview
+from conversion.source_data import read_source_data
+from datasets.models import LegacyDataset
+from migration_site.lib import roles
+
+
+@dataclass
+class Row:
+    mapping: DimensionMapping
+    form: MappingForm | None  # None: reviewed, shown read-only
+
+
+def mapping_rows(
+    dataset: LegacyDataset, mappings: list[DimensionMapping], data: Mapping[str, Any] | None = None
+) -> list[Row]:
+    paths = [mapping.legacy_path for mapping in mappings]
+    return [
+        Row(mapping, None if mapping.is_reviewed else MappingForm(data, mapping=mapping, paths=paths))
+        for mapping in mappings
+    ]
+
+
+def preview_for(dataset: LegacyDataset, mappings: list[DimensionMapping], rows: list[Row] | None = None) -> Preview:
+    """The preview under the targets on screen: a row's form data when it is valid, else the stored target."""
+    targets = {mapping.pk: mapping.current_target for mapping in mappings}
+    for row in rows or []:
+        if row.form is not None and row.form.is_bound and row.form.is_valid():
+            targets[row.mapping.pk] = row.form.target_data()
+    columns = [
+        Column(
+            path=mapping.legacy_path,
+            field=str(targets[mapping.pk].get("field", "")),
+            column_type=str(targets[mapping.pk].get("column_type", "")),
+            source=mapping.source,
+        )
+        for mapping in mappings
+        if mapping.status != DimensionMapping.Status.REJECTED
+    ]
+    return build_preview(read_source_data(dataset, rows=20).rows, columns)
+
+
+def page_context(
+    request: HttpRequest,
+    dataset: LegacyDataset,
+    mappings: list[DimensionMapping],
+    rows: list[Row],
+    *,
+    save_form: SaveForm | None = None,
+    decision_form: DecisionForm | None = None,
+    general_errors: list[str] | None = None,
+) -> dict[str, Any]:
+    decision = DatasetDecision.objects.filter(dataset=dataset).select_related("decided_by").first()
+    counts = {status: sum(1 for m in mappings if m.status == status) for status in DimensionMapping.Status.values}
+    return {
+        "dataset": dataset,
+        "rows": rows,
+        "preview": preview_for(dataset, mappings, rows),
+        "save_form": save_form or SaveForm(),
+        "decision": decision,
+        "owner": dataset_owner(dataset, decision),
+        "decision_form": decision_form
+        or DecisionForm(
+            team=dataset.team_usernames,
+            initial={"decision": decision.decision if decision else "", "owner": decision.owner if decision else ""},
+        ),
+        "general_errors": general_errors or [],
+        "counts": counts,
+        "confident_open": sum(1 for m in mappings if not m.is_reviewed and not m.ambiguous),
+        # What the user may do decides which buttons and forms the page shows; the services check again.
+        "can_review": roles.may(request.user, roles.REVIEW),
+        "can_override": roles.may(request.user, roles.OVERRIDE),
+        "can_decide": roles.may(request.user, roles.DECIDE),
+        "column_types": vocabulary.all_column_types(),
+        "title": f"Review mappings: {dataset.name}",
+        "latest_run": ConversionRun.objects.filter(dataset=dataset).first(),
+        "latest_package": ConversionRun.objects.filter(dataset=dataset).succeeded().first(),
+    }
