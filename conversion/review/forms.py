@@ -12,6 +12,13 @@ from conversion.packaging import vocabulary
 from conversion.review import mapping_rules
 
 VOCABULARY_LIST = "column-types"
+# One list of the dataset's attribute paths for the whole page, as for the column types: a <select> per row listing
+# every path made the page grow as the square of its mappings (200 mappings: 80,000 options, 3 MB, ~40 s to render).
+PATHS_LIST = "dataset-paths"
+
+
+def _path_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"list": PATHS_LIST, "size": 18, "autocomplete": "off"})
 
 
 class MappingForm(forms.Form):
@@ -23,8 +30,8 @@ class MappingForm(forms.Form):
     )
     field = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 18}))
     title = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 16}))
-    labelfor = forms.ChoiceField(required=False, label="label for")
-    parent = forms.ChoiceField(required=False)
+    labelfor = forms.CharField(required=False, label="label for", max_length=300, widget=_path_input())
+    parent = forms.CharField(required=False, max_length=300, widget=_path_input())
     primary_key = forms.BooleanField(required=False, label="key")
     currency = forms.CharField(max_length=3, required=False, widget=forms.TextInput(attrs={"size": 4}))
     direction = forms.ChoiceField(required=False, choices=[("", "-"), *[(d, d) for d in mapping_rules.DIRECTIONS]])
@@ -35,9 +42,22 @@ class MappingForm(forms.Form):
         kwargs["prefix"] = f"m{mapping.pk}"
         super().__init__(*args, **kwargs)
         self.mapping = mapping
-        others = [("", "-"), *[(path, path) for path in paths if path != mapping.legacy_path]]
-        cast(forms.ChoiceField, self.fields["labelfor"]).choices = others
-        cast(forms.ChoiceField, self.fields["parent"]).choices = others
+        self.others = frozenset(paths) - {mapping.legacy_path}
+
+    def clean_labelfor(self) -> str:
+        return self._other_path("labelfor")
+
+    def clean_parent(self) -> str:
+        return self._other_path("parent")
+
+    def _other_path(self, name: str) -> str:
+        """Empty, or the legacy path of another mapping of this dataset (a link to anything else means nothing)."""
+        value = str(self.cleaned_data.get(name) or "").strip()
+        if value in ("", "-"):
+            return ""
+        if value not in self.others:
+            raise forms.ValidationError(f"'{value}' is not another attribute of this dataset")
+        return value
 
     def clean_column_type(self) -> str:
         value = str(self.cleaned_data["column_type"]).strip()

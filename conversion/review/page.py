@@ -84,6 +84,7 @@ def page_context(
         "can_override": roles.may(request.user, roles.OVERRIDE),
         "can_decide": roles.may(request.user, roles.DECIDE),
         "column_types": vocabulary.all_column_types(),
+        "paths": [mapping.legacy_path for mapping in mappings],
         "title": f"Review mappings: {dataset.name}",
         "latest_run": ConversionRun.objects.filter(dataset=dataset).first(),
         "latest_package": ConversionRun.objects.filter(dataset=dataset).succeeded().first(),
