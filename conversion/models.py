@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from datasets.models import LegacyDataset
-from migration_site.lib.runs import Run, RunQuerySet, RunStatus
+from migration_site.lib.runs import Run, RunQuerySet
 
 
 class DimensionMappingQuerySet(QuerySet["DimensionMapping"]):
@@ -193,7 +193,14 @@ class ConversionRunQuerySet(RunQuerySet["ConversionRun"]):
 class ConversionRun(Run):
     """One attempt to build a dataset's package; created before its job is enqueued, so every job has a record."""
 
-    Status = RunStatus
+    class Status(models.TextChoices):  # a run's statuses (migration_site/lib/runs.py), and one of its own
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+        # The dataset has nothing to convert (no readable source, an empty cube): an outcome, not a fault, and never
+        # a package; `error` says why. Converting again cannot help until its data changes.
+        NOT_CONVERTIBLE = "not_convertible", "not convertible"
 
     class Reconciliation(models.TextChoices):
         MATCH = "match", "match"
@@ -201,6 +208,7 @@ class ConversionRun(Run):
         ACCEPTED = "accepted", "mismatch accepted"
         UNAVAILABLE = "unavailable", "no legacy totals to compare"
 
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
     dataset = models.ForeignKey(LegacyDataset, on_delete=models.CASCADE, related_name="conversion_runs")
     built_from = models.CharField(max_length=16, blank=True)
     rows_read = models.BigIntegerField(null=True, blank=True)

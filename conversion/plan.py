@@ -18,7 +18,8 @@ NAME = re.compile(r"[^a-z0-9._-]+")
 
 
 class NotConvertible(Exception):
-    """The dataset cannot be converted as it stands; the message says why, for a person."""
+    """The dataset cannot be converted as it stands; the message says why, for a person. A run that meets it ends
+    "not convertible" (ConversionRun.Status.NOT_CONVERTIBLE), with the message as its error."""
 
 
 def convertible_problem(dataset: LegacyDataset) -> str:
@@ -33,9 +34,23 @@ def convertible_problem(dataset: LegacyDataset) -> str:
     decision = DatasetDecision.objects.filter(dataset=dataset).first()
     if decision is not None and decision.decision == DatasetDecision.Choice.EXCLUDE:
         return "a migration admin excluded it from the migration"
-    if not _usable_sources(dataset).exists() and not dataset.entries_file:
-        return "no data: none of its source files could be archived and the legacy cube's rows were not exported"
-    return ""
+    return _no_data(dataset)
+
+
+def _no_data(dataset: LegacyDataset) -> str:
+    """Why there is no data to convert, when the database can tell: no source file with a byte and no cube row. A
+    file that turns out unreadable is found by the build, and the run then fails the same way."""
+    if _usable_sources(dataset).exclude(size=0).exists():
+        return ""
+    if not dataset.entries_file:
+        cube = "the legacy cube's rows were not exported"
+    elif dataset.entry_count == 0:  # counted when imported; None (unknown) is not held against it
+        cube = "the legacy cube has no rows"
+    else:
+        return ""
+    empty = _usable_sources(dataset).filter(size=0).count()
+    sources = f"its {empty} archived source file(s) are empty" if empty else "none of its source files was archived"
+    return f"no data: {sources} and {cube}"
 
 
 def build_plan(dataset: LegacyDataset, workdir: Path) -> BuildPlan:
@@ -133,7 +148,8 @@ def _person(member: Any) -> str:
 
 
 def _fiscal_period(default_time: str) -> dict[str, str] | None:
-    """The legacy default_time is a year chosen in the editor: the calendar year is the best period we know."""
+    """The legacy default_time is a year chosen in the editor, not the time the data covers: its calendar year is
+    only the fallback the build uses when the data has no dates (the descriptor takes the data's own span)."""
     if re.fullmatch(r"\d{4}", default_time or ""):
         return {"start": f"{default_time}-01-01", "end": f"{default_time}-12-31"}
     return None

@@ -57,7 +57,7 @@ class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[
     list_display = [
         "id",
         "dataset",
-        "status",
+        "status_shown",
         "built_from",
         "rows_written",
         "rows_rejected",
@@ -74,6 +74,7 @@ class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[
     readonly_fields = (
         "dataset",
         "status",
+        "not_convertible_shown",
         "requested_by",
         "job_id",
         "worker",
@@ -132,6 +133,14 @@ class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[
         else:
             self.message_user(request, "The mismatch is accepted; the package may be published.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:conversion_conversionrun_change", args=[run.pk]))
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, run: ConversionRun) -> str:
+        return run.get_status_display()
+
+    @admin.display(description="not convertible because")
+    def not_convertible_shown(self, run: ConversionRun) -> str:
+        return runs.not_convertible_reason(run) or "-"
 
     @admin.display(description="reconciliation with the legacy cube")
     def reconciliation_shown(self, run: ConversionRun) -> SafeString | str:

@@ -24,7 +24,8 @@ from django.utils import timezone
 from conversion import workdirs
 from conversion.models import ConversionRun, DimensionMapping, ReviewEvent
 from conversion.packaging.build import build_package
-from conversion.packaging.package_spec import BuildReport
+from conversion.packaging.csv_inputs import WHOLE_FILE
+from conversion.packaging.package_spec import BuildPlan, BuildReport
 from conversion.packaging.reconcile import Reconciliation, reconcile
 from conversion.packaging.validation import ValidationResult, validate_package
 from conversion.plan import NotConvertible, build_plan, convertible_problem
@@ -65,7 +66,7 @@ def conversion_request(*, dataset: LegacyDataset, user: Any = None, sync: bool =
 
 def conversion_execute(*, run_id: int) -> None:
     """The job: claim the run, convert with retries on transient errors, record the outcome. Safe to run twice."""
-    run_execute(KIND, run_id, _attempts, expected=(TransientError, NotConvertible), related=["dataset"])
+    run_execute(KIND, run_id, _attempts, expected=(TransientError,), related=["dataset"])
 
 
 def _attempts(run: ConversionRun) -> str:
@@ -73,6 +74,11 @@ def _attempts(run: ConversionRun) -> str:
         try:
             _convert(run)
             return Status.SUCCEEDED
+        except NotConvertible as problem:
+            run.error = str(problem)
+            run.append_log(f"not convertible: {problem}")
+            run.save(update_fields=["error", "log"])
+            return Status.NOT_CONVERTIBLE
         except TransientError as error:
             if attempt == settings.CONVERSION_MAX_ATTEMPTS:
                 raise TransientError(f"gave up after {attempt} attempts: {error}") from error
@@ -91,6 +97,8 @@ def _convert(run: ConversionRun) -> None:
         out = workdir / "package"
         report = build_package(plan, out)
         run.append_log(f"built from {report.built_from}: {report.rows_written} rows written")
+        if not report.rows_written:
+            raise NotConvertible(no_rows_reason(plan, report))  # no data is not a conversion: no 0-row package
         validation = validate_package(
             out,
             frictionless_rows=settings.CONVERSION_FRICTIONLESS_ROWS or None,
@@ -108,6 +116,28 @@ def _convert(run: ConversionRun) -> None:
         run.append_log(f"reconciliation: {result.status}")
         package_path = _upload(run, out)
         _record(run, report, validation, result, package_path)
+
+
+def no_rows_reason(plan: BuildPlan, report: BuildReport) -> str:
+    """Why a build wrote no row, for a person: what became of the sources, then of the cube's rows."""
+    unusable = [problem for problem in report.problems if problem.field == WHOLE_FILE]
+    sources = "; ".join(problem.problem for problem in unusable if problem.source_id is not None)
+    if report.rows_read:
+        read = "the legacy cube's" if report.built_from == "cube" else "its sources'"
+        first = next((problem.problem for problem in report.problems), "see the log")
+        return f"no rows: none of {read} {report.rows_read} rows could be converted (first problem: {first})"
+    if report.built_from == "sources" and len(plan.sources) > len(unusable):
+        return "no data: its sources have a header and no rows"
+    what = f"its sources could not be read ({sources})" if sources else "it has no source file"
+    cube = next((problem.problem for problem in unusable if problem.source_id is None), "")
+    if not cube:
+        cube = "the legacy cube has no rows" if plan.entries_file is not None else "the cube's rows were not exported"
+    return f"no data: {what} and {cube}"
+
+
+def not_convertible_reason(run: ConversionRun) -> str:
+    """Why a run found nothing it could convert; empty for a run that did, or failed otherwise."""
+    return run.error if run.status == Status.NOT_CONVERTIBLE else ""
 
 
 def _measure_names(columns: Any) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Mapping review columns for `migration_status`: mapping status and counts, the admin decision and the owner."""
+"""`migration_status` columns: mapping status and counts, the admin decision, the owner and the latest conversion."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Q
 
 from conversion.models import ConversionRun, DatasetDecision, DimensionMapping, dataset_owner
+from conversion.runs import not_convertible_reason
 from datasets.models import LegacyDataset
 
 Status = DimensionMapping.Status
@@ -51,13 +52,16 @@ def mapping_status(count: dict[str, Any]) -> str:
 
 
 def extend_conversion_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]) -> None:
-    """The latest run of each dataset: its status, rows, reconciliation and package path."""
+    """The latest run of each dataset: its status, rows, reconciliation and package path. A run that found nothing
+    to convert (no data) is "not_convertible", with the reason in `conversion_problem`."""
     latest = {run.dataset_id: run for run in ConversionRun.objects.latest_per_dataset()}
     for dataset in datasets:
         latest_run = latest.get(dataset.pk)
+        problem = not_convertible_reason(latest_run) if latest_run else ""
         rows[dataset.name].update(
             {
                 "conversion_status": latest_run.status if latest_run else "none",
+                "conversion_problem": problem or None,
                 "rows": latest_run.rows_written if latest_run else None,
                 "reconciliation": (latest_run.reconciliation_status or None) if latest_run else None,
                 "package_path": (latest_run.package_path or None) if latest_run else None,

@@ -7,12 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from conversion.packaging.descriptor import LEGACY_DEFAULT_TIME
 from migration_site.lib.jsondata import as_dict, dicts_in, strings_in
 from migration_site.lib.web_links import http_url
 from publishing.links import DataFile, data_files
 from publishing.models import PublishedPackage
 
 MAX_DIFFERENCES = 10
+PERIOD_NOTES = {
+    "data": "the first and last dates in the data",
+    LEGACY_DEFAULT_TIME: "the data has no dates: this is the year the legacy platform showed by default",
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ class Summary:
     notes: list[str]
     sources: list[tuple[str, str | None, str]]  # title, link (http(s) only), the address as text when not a link
     reconciliation: Reconciliation | None
-    fiscal_period: str
+    fiscal_period: str  # "start to end", as the descriptor states it
+    fiscal_period_note: str  # where the period comes from, when the build said so
     legacy_url: str | None
     legacy_address: str  # a recorded legacy address that is not an http(s) URL: shown as text, never linked
 
@@ -70,6 +76,7 @@ def summary(package: PublishedPackage) -> Summary:
         sources=[_source(source) for source in dicts_in(descriptor.get("sources"))],
         reconciliation=reconciliation(descriptor, package),
         fiscal_period=_fiscal_period(descriptor.get("fiscalPeriod")),
+        fiscal_period_note=PERIOD_NOTES.get(str(provenance.get("fiscal_period_from")), ""),
         legacy_url=http_url(package.legacy_url),
         legacy_address=_text(as_dict(descriptor.get("legacy")).get("url_as_recorded")),
     )

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from conversion.models import ConversionRun
+from conversion.packaging.descriptor import LEGACY_DEFAULT_TIME
 from datasets.models import LegacyDataset
 from migration_site.lib.web_links import http_url
 from publishing import store
@@ -108,12 +109,19 @@ def _legacy(descriptor: dict[str, Any]) -> dict[str, Any]:
     return legacy if isinstance(legacy, dict) else {}
 
 
+def _provenance(descriptor: dict[str, Any]) -> dict[str, Any]:
+    provenance = descriptor.get("provenance")
+    return provenance if isinstance(provenance, dict) else {}
+
+
 def _years(dataset: LegacyDataset | None, descriptor: dict[str, Any]) -> list[int]:
-    """The years the legacy cube had totals for; else the years of the fiscal period."""
+    """The years the legacy cube had totals for; else the years of the fiscal period, unless the build only guessed
+    that from the legacy default_time (the data had no dates): no years is better than a wrong one."""
     measures = ((dataset.aggregates or {}).get("measures") or {}) if dataset else {}
     years = {int(year) for measure in measures.values() for year in (measure.get("by_year") or {}) if year.isdigit()}
     period = descriptor.get("fiscalPeriod")
-    if not years and isinstance(period, dict):
+    guessed = _provenance(descriptor).get("fiscal_period_from") == LEGACY_DEFAULT_TIME
+    if not years and isinstance(period, dict) and not guessed:
         bounds = [str(period.get(key) or "")[:4] for key in ("start", "end")]
         if all(bound.isdigit() for bound in bounds):
             years = set(range(int(bounds[0]), int(bounds[1]) + 1))

@@ -233,6 +233,9 @@ class _Build:
             os.replace(output.path, target)
         report.rows_written = output.rows - report.overwritten
         report.totals, report.totals_by_year = self.tally.totals()
+        report.dates = self.tally.date_spans()
+        if not report.dates and self.plan.meta.fiscal_period:
+            report.notes.append(_period_note(self.columns, self.plan.meta.fiscal_period))
         for name, (count, example) in self.commas.items():
             report.notes.append(
                 f"{name}: {rows_text(count, 'has', 'have')} a decimal comma, such as {example!r}; the legacy loader "
@@ -275,6 +278,15 @@ def _batches(reader: _csv.Reader, on_error: Callable[[int, csv.Error], None]) ->
             return
         yield number, rows
         number += len(rows)
+
+
+def _period_note(columns: Sequence[ColumnSpec], period: dict[str, str]) -> str:
+    dated = [column.field for column in columns if column.column_type.startswith("date:")]
+    why = f"no date in its column(s) {', '.join(dated)}" if dated else "no date column"
+    return (
+        f"The data has {why}: the fiscal period ({period.get('start')} to {period.get('end')}) is the year of the "
+        "legacy default_time, the year the legacy editor showed first, not the time the data covers."
+    )
 
 
 def _file_entry(out_dir: Path, path: Path, rows: int | None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from migration_site.lib.web_links import http_url
 DATE_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
 NUMERIC_SHAPES = frozenset({"", "year", "integer", "number"})
 INTEGER_SHAPES = frozenset({"", "year", "integer"})
+LEGACY_DEFAULT_TIME = "legacy default_time"  # provenance fiscal_period_from: no dates in the data
 GRANULARITY = {"budget": "aggregated", "spending": "transactional"}
 # The FDP 0.3 schema's enums: anything else would make the package invalid, so it is left out of the model.
 DIRECTIONS = frozenset({"expenditure", "revenue"})
@@ -37,7 +38,7 @@ def descriptor(plan: BuildPlan, report: BuildReport, value_shapes: Mapping[str, 
         **({"countryCode": meta.territories[0].upper()} if meta.territories else {}),
         "currency": meta.currency.upper(),
         **({"granularity": GRANULARITY[meta.category]} if meta.category in GRANULARITY else {}),
-        **({"fiscalPeriod": dict(meta.fiscal_period)} if meta.fiscal_period else {}),
+        **({"fiscalPeriod": period} if (period := fiscal_period(meta, report)) else {}),
         "sources": [_source(source) for source in meta.sources],
         **_people(meta),
         "legacy": _legacy(meta),
@@ -46,6 +47,15 @@ def descriptor(plan: BuildPlan, report: BuildReport, value_shapes: Mapping[str, 
         "model": {"measures": _measures(plan), "dimensions": _dimensions(plan.columns)},
         "count_of_rows": report.rows_written,
     }
+
+
+def fiscal_period(meta: PackageMeta, report: BuildReport) -> dict[str, str] | None:
+    """The first and last day the data's date columns cover; only data without dates falls back to the plan's
+    period (the legacy default_time's year, which the build notes in the provenance)."""
+    if report.dates:
+        spans = report.dates.values()
+        return {"start": min(span["start"] for span in spans), "end": max(span["end"] for span in spans)}
+    return dict(meta.fiscal_period) if meta.fiscal_period else None
 
 
 def _source(source: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,8 +102,16 @@ def _provenance(meta: PackageMeta, report: BuildReport) -> dict[str, Any]:
     return {
         **{key: meta.provenance[key] for key in sorted(meta.provenance)},
         **report.counts(),
+        **_period_origin(meta, report),
         "notes": list(report.notes),
     }
+
+
+def _period_origin(meta: PackageMeta, report: BuildReport) -> dict[str, str]:
+    """Where fiscalPeriod came from, so that readers (the site's years) can tell the data's span from a guess."""
+    if report.dates:
+        return {"fiscal_period_from": "data"}
+    return {"fiscal_period_from": LEGACY_DEFAULT_TIME} if meta.fiscal_period else {}
 
 
 def _resource(plan: BuildPlan, report: BuildReport, value_shapes: Mapping[str, Collection[str]]) -> dict[str, Any]:

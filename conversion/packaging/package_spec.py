@@ -56,7 +56,7 @@ class PackageMeta:
     author: str  # "username" or "Full Name (username)"
     contributors: list[str]
     sources: list[dict[str, Any]]  # [{"id", "url"}]
-    fiscal_period: dict[str, str] | None = None
+    fiscal_period: dict[str, str] | None = None  # from default_time: used only when the data has no dates
     provenance: dict[str, Any] = field(default_factory=dict)  # review trail summary, decision, ...
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -90,6 +90,7 @@ class BuildReport:
     problem_counts: dict[str, int] = field(default_factory=dict)  # per field
     totals: dict[str, Decimal] = field(default_factory=dict)  # per measure field
     totals_by_year: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # measure field -> year -> total
+    dates: dict[str, dict[str, str]] = field(default_factory=dict)  # date field -> {"start", "end"}: days it covers
     files: list[dict[str, Any]] = field(default_factory=list)  # [{"path", "bytes", "sha256", "rows"}]
     notes: list[str] = field(default_factory=list)  # for a person: fallbacks, dropped columns, ...
 

@@ -1,8 +1,10 @@
-"""The tallies of a build over the rows it writes: exact measure totals, per year, and the shapes of typed values
-(year, month, day, integer, number, text) for the descriptor. Rows cut out later are taken back."""
+"""The tallies of a build over the rows it writes: exact measure totals, per year, the shapes of typed values
+(year, month, day, integer, number, text) and the dates each date column spans, for the descriptor. Rows cut out
+later are taken back."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -18,6 +20,9 @@ from conversion.packaging.package_spec import ColumnSpec
 _YEAR = itemgetter(slice(0, 4))  # the year of an ISO date: its first four characters
 # Amounts are summed exactly: no rounding, and a trap would say if anything were ever rounded.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact, Rounded])
+_DATE = re.compile(r"(\d{4})(?:-(\d\d)(?:-(\d\d))?)?")
+# A month within the fiscal year (1..12) is no date: it says nothing about which years the data covers.
+_NOT_DATES = frozenset({"date:fiscal-month"})
 _SHAPES = (
     ("year", re.compile(r"\d{4}")),
     ("month", re.compile(r"\d{4}-\d\d")),
@@ -42,6 +47,13 @@ class Tally:
         self.shapes: list[tuple[int, Counter[str]]] = [
             (slot, Counter()) for slot, kind in enumerate(types) if kind.data_type != "string" and not kind.is_measure
         ]
+        # Per date column: how many times each value was written (few distinct values), so the span can be taken
+        # back too; a fiscal year counts as its whole calendar year, whatever precision its values have.
+        self.dates: list[tuple[int, bool, Counter[str]]] = [
+            (slot, column.column_type == "date:fiscal-year", Counter())
+            for slot, column in enumerate(columns)
+            if column.column_type.startswith("date:") and column.column_type not in _NOT_DATES
+        ]
 
     def add(self, columns: list[Column], sign: int = 1) -> None:
         years = list(map(_YEAR, columns[self.year])) if self.year is not None else None
@@ -54,11 +66,9 @@ class Tally:
                 whole[year] = whole.get(year, 0) + sign * integers
                 fractional[year] = fractional.get(year, Decimal(0)) + (decimals if sign > 0 else -decimals)
         for slot, shapes in self.shapes:
-            counts = Counter(map(_shape, columns[slot]))
-            if sign > 0:
-                shapes.update(counts)
-            else:
-                shapes.subtract(counts)
+            _count(shapes, Counter(map(_shape, columns[slot])), sign)
+        for slot, _, values in self.dates:
+            _count(values, Counter(columns[slot]), sign)
 
     def totals(self) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
         totals: dict[str, Decimal] = {}
@@ -74,6 +84,39 @@ class Tally:
 
     def shapes_seen(self) -> dict[str, set[str]]:
         return {self.fields[slot]: {shape for shape, n in shapes.items() if n > 0} for slot, shapes in self.shapes}
+
+    def date_spans(self) -> dict[str, dict[str, str]]:
+        """Per date column with at least one date written: {"start", "end"}, the first and last day it covers."""
+        spans: dict[str, dict[str, str]] = {}
+        for slot, whole_year, values in self.dates:
+            days = [day for text, n in values.items() if n > 0 and (day := date_span(text, whole_year=whole_year))]
+            if days:
+                spans[self.fields[slot]] = {"start": min(day[0] for day in days), "end": max(day[1] for day in days)}
+        return spans
+
+
+def date_span(text: str, *, whole_year: bool = False) -> tuple[str, str] | None:
+    """The first and last day a written value covers: `2013` the year, `2013-10` the month, a day itself; None for
+    text that is no date. `whole_year`: a fiscal-year value covers its calendar year at any precision."""
+    match = _DATE.fullmatch(text.strip())
+    if match is None or match[1] == "0000":  # there is no year 0: not a date (and calendar would raise)
+        return None
+    year, month, day = match.groups()
+    if whole_year or month is None:
+        return f"{year}-01-01", f"{year}-12-31"
+    if not 1 <= int(month) <= 12:
+        return None
+    last = calendar.monthrange(int(year), int(month))[1]
+    if day is None:
+        return f"{year}-{month}-01", f"{year}-{month}-{last:02d}"
+    return (f"{year}-{month}-{day}", f"{year}-{month}-{day}") if 1 <= int(day) <= last else None
+
+
+def _count(counter: Counter[str], counts: Counter[str], sign: int) -> None:
+    if sign > 0:
+        counter.update(counts)
+    else:
+        counter.subtract(counts)
 
 
 def _by_year(texts: Column, years: list[str] | None) -> Iterator[tuple[str, Column]]:

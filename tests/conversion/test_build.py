@@ -470,7 +470,8 @@ def test_the_descriptor_keeps_the_legacy_metadata(tmp_path):
     assert package["profiles"] == {"fiscal": "*", "tabular": "*"}
     assert (package["countryCode"], package["legacy"]["territories"]) == ("DE", ["de", "AT"])
     assert (package["currency"], package["granularity"]) == ("EUR", "aggregated")
-    assert package["fiscalPeriod"] == {"start": "2012-01-01", "end": "2012-12-31"}
+    # The dates in the data (2012 and 2013), not the plan's default_time year 2012.
+    assert package["fiscalPeriod"] == {"start": "2012-01-01", "end": "2013-12-31"}
     assert package["sources"] == [
         {"name": "1", "title": "budget-2012.csv", "path": "https://example.org/data/budget-2012.csv",
          "web": "https://example.org/data/budget-2012.csv"},
@@ -481,7 +482,7 @@ def test_the_descriptor_keeps_the_legacy_metadata(tmp_path):
     assert package["legacy"]["default_time"] == "2012" and package["legacy"]["languages"] == ["de"]
     assert package["provenance"] == {
         "decision": "approved", "built_from": "sources", "rows_read": 3, "rows_written": 3, "rows_rejected": 0,
-        "overwritten": 0, "notes": report.notes,
+        "overwritten": 0, "fiscal_period_from": "data", "notes": report.notes,
     }  # fmt: skip
     assert package["resources"][0]["schema"]["primaryKey"] == ["time", "agency_id"]
 

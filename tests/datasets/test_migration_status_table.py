@@ -48,7 +48,7 @@ def titles(header):
 
 
 def test_a_wide_terminal_shows_every_progress_column_and_whole_names():
-    lines, left_out = render([row(LONG_NAME), row("lindenau-haushalt")], 400)
+    lines, left_out = render([row(LONG_NAME), row("lindenau-haushalt")], 440)
 
     assert left_out == []
     assert titles(lines[0]) == [column.title for column in COLUMNS]
@@ -82,7 +82,7 @@ def test_a_list_wraps_over_lines_rather_than_being_cut():
     reasons = ["no_model", "no_successful_import", "no_entries"]
     widths, _ = fit(COLUMNS, [row("riverton", incomplete_reasons=reasons)], None)
     incomplete = next(column for column in widths if column.title == "incomplete because")
-    narrow = {column: size for column, size in widths.items() if column.rank in {0, incomplete.rank}}
+    narrow = {column: size for column, size in widths.items() if column in (COLUMNS[0], incomplete)}
     narrow[incomplete] = 22
 
     lines = table(narrow, [row("riverton", incomplete_reasons=reasons)])

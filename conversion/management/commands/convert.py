@@ -9,13 +9,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q
 
 from conversion.models import ConversionRun, DimensionMapping, ReviewEvent
-from conversion.runs import approved_datasets, conversion_request
+from conversion.runs import approved_datasets, conversion_request, not_convertible_reason
 from datasets.models import LegacyDataset
 from migration_site.lib.commands import FAILED, Outcome, datasets_named, each_dataset
 
 # Accepting a run's reconciliation mismatch is recorded as a review event of the dataset, but changes nothing the
 # package is built from; converting again would drop the acceptance.
 RUN_EVENT_PREFIX = "conversion run "
+NOT_CONVERTIBLE = "not convertible"  # an outcome, not a failure: converting again cannot help
 
 
 class Command(BaseCommand):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         try:
             run = conversion_request(dataset=dataset, sync=sync)
         except ValidationError as error:
-            return f"{dataset.name}: not convertible: {' '.join(error.messages)}", "not convertible"
+            return f"{dataset.name}: not convertible: {' '.join(error.messages)}", NOT_CONVERTIBLE
         run.refresh_from_db()
         if run.status == ConversionRun.Status.SUCCEEDED:
             text = (
@@ -68,6 +69,8 @@ class Command(BaseCommand):
                 f" {'valid' if run.valid else 'INVALID'}, reconciliation {run.reconciliation_status}"
             )
             return text, "converted"
+        if problem := not_convertible_reason(run):
+            return f"{dataset.name}: not convertible: {problem}", NOT_CONVERTIBLE  # found by the run, same outcome
         if run.status == ConversionRun.Status.FAILED:
             return f"{dataset.name}: failed: {run.error}", FAILED
         return f"{dataset.name}: run {run.pk} {run.status} on the workers", run.status

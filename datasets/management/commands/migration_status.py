@@ -32,12 +32,19 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _shown(column: Column, rows: list[dict[str, Any]]) -> bool:
+    if column.when_set:
+        return any(row.get(column.key) for row in rows)
+    return any(column.key in row for row in rows)
+
+
 @dataclass(frozen=True)
 class Column:
     title: str
     key: str
     rank: int  # kept longer when the terminal is narrow; 0: always shown
     wraps: bool = False  # a list, wrapped over lines rather than left out
+    when_set: bool = False  # shown only when some row has a value (an exception, like why one is not convertible)
     render: Callable[[Any], str] = _text
 
     def cell(self, row: dict[str, Any]) -> str:
@@ -57,6 +64,7 @@ COLUMNS = [
     Column("reconciliation", "reconciliation", 3),
     Column("package", "publication_status", 5),
     Column("incomplete because", "incomplete_reasons", 9, wraps=True),
+    Column("not convertible because", "conversion_problem", 9, wraps=True, when_set=True),
     Column("problems", "model_problems", 10),
     Column("fetched", "sources_fetched", 11),
     Column("unreachable", "sources_unreachable", 11),
@@ -82,7 +90,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        columns = [column for column in COLUMNS if column.rank == 0 or any(column.key in row for row in rows)]
+        columns = [column for column in COLUMNS if column.rank == 0 or _shown(column, rows)]
         width = None if options["wide"] else shutil.get_terminal_size((FALLBACK_WIDTH, 24)).columns
         widths, left_out = fit(columns, rows, width)
         for line in table(widths, rows):
