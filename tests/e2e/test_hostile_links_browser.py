@@ -24,6 +24,17 @@ from tests.e2e.test_review_browser import PASSWORD, ensure_review_groups, login
 pytestmark = pytest.mark.django_db(transaction=True)
 # What the browser resolved every link's target to: the scheme of a web page, never a script.
 LINK_SCHEMES = "() => [...document.querySelectorAll('a[href], area[href]')].map(a => a.protocol)"
+# One link of each kind: links alike in address, target and class (the admin's scripts hook links by class) do the
+# same when followed, so following the first of each is following them all.
+DISTINCT_LINKS = """() => {
+  const seen = new Set();
+  return [...document.querySelectorAll('a[href]')].flatMap((a, index) => {
+    const kind = [a.getAttribute('href'), a.target, a.className].join(' ');
+    if (seen.has(kind)) return [];
+    seen.add(kind);
+    return [index];
+  });
+}"""
 
 
 @pytest.fixture
@@ -139,7 +150,9 @@ def test_no_link_of_the_change_page_runs_a_script_url(bare_page, live_server, ho
 
     count = page.locator("a[href]").count()
     assert count > 10  # the whole page: header, navigation, breadcrumbs, history (and the inlines for root)
-    for index in range(count):
+    distinct = page.evaluate(DISTINCT_LINKS)
+    assert 10 < len(distinct) <= count
+    for index in distinct:
         for how in ("click", "enter"):
             follow(page, change_url, index, how)
             assert dialogs.seen == [], f"link {index} ({how}) opened a dialog"
