@@ -35,10 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `conversion` is importable when run as a script
-# The project's settings, read lazily when the conversion reads a limit (PACKAGE_DESCRIPTOR_MAX_BYTES); no app is
-# loaded, no database or service touched.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "migration_site.settings")
-
+# conversion.packaging is plain Python (an import-linter contract): no settings, no app, no database.
 from conversion.packaging.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
 
 SOURCES = 3
