@@ -9,8 +9,12 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from conversion.organisations import Organisation, OrganisationOwner
 from datasets.models import LegacyDataset
+from migration_site.lib.licences import LICENCES, Licence
 from migration_site.lib.runs import Run, RunQuerySet
+
+__all__ = ["Organisation", "OrganisationOwner"]  # models of their own module, registered with this app's
 
 
 class DimensionMappingQuerySet(QuerySet["DimensionMapping"]):
@@ -117,7 +121,7 @@ class DimensionMapping(models.Model):
 
 
 class DatasetDecision(models.Model):
-    """A migration admin's decision on a dataset: whether and how it is migrated, and who owns it."""
+    """A migration admin's decision on a dataset: whether and how it is migrated, who owns it, under which licence."""
 
     class Choice(models.TextChoices):
         MIGRATE_PUBLIC = "migrate_public", "migrate publicly"
@@ -128,6 +132,8 @@ class DatasetDecision(models.Model):
     decision = models.CharField(max_length=32, choices=Choice.choices, blank=True)
     reason = models.TextField(blank=True)
     owner = models.CharField(max_length=255, blank=True, help_text="Username of the owner; empty: the default.")
+    # No choices here: the known licences live in code (migration_site/lib/licences.py); the service checks the id.
+    licence = models.CharField(max_length=32, blank=True, help_text="A licence id; empty: PACKAGE_LICENSE.")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -152,6 +158,13 @@ def dataset_owner(dataset: LegacyDataset, decision: DatasetDecision | None) -> s
     return team[0] if team else str(settings.DEFAULT_DATASET_OWNER)
 
 
+def dataset_licence(decision: DatasetDecision | None) -> Licence:
+    """The licence the dataset's package is published under: a migration admin's choice, else PACKAGE_LICENSE. A
+    choice no longer in the table of known licences falls back to the default rather than failing the build."""
+    chosen = decision.licence if decision is not None else ""
+    return LICENCES.get(chosen) or LICENCES[settings.PACKAGE_LICENSE]
+
+
 class ReviewEvent(models.Model):
     """One change made by a person: what it touched, before and after, who, when and why."""
 
@@ -163,12 +176,15 @@ class ReviewEvent(models.Model):
         REOPENED = "reopened", "reopened"
         DECIDED = "decided", "decided"
         OWNER_SET = "owner_set", "owner set"
+        LICENCE_SET = "licence_set", "licence set"
 
     dataset = models.ForeignKey(LegacyDataset, on_delete=models.CASCADE, related_name="review_events")
     mapping = models.ForeignKey(
         DimensionMapping, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
     )
-    subject = models.CharField(max_length=300, help_text="The mapping's legacy path, or 'decision' / 'owner'.")
+    subject = models.CharField(
+        max_length=300, help_text="The mapping's legacy path, or 'decision' / 'owner' / 'licence'."
+    )
     action = models.CharField(max_length=16, choices=Action.choices)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)

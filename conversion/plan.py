@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.storage import default_storage
-from django.db.models import Count
+from django.db.models import Count, Q
 
-from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent, dataset_owner
-from conversion.packaging.package_spec import BuildPlan, ColumnSpec, PackageMeta, SourceFile
+from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent, dataset_licence, dataset_owner
+from conversion.organisations import publisher_of
+from conversion.packaging.package_spec import BuildPlan, ColumnSpec, GoneSource, PackageMeta, SourceFile
 from datasets.models import LegacyDataset, Source
 
 NAME = re.compile(r"[^a-z0-9._-]+")
@@ -24,6 +25,11 @@ class NotConvertible(Exception):
 
 def convertible_problem(dataset: LegacyDataset) -> str:
     """Why a dataset cannot be converted now; empty when it can."""
+    return workflow_problem(dataset) or no_data_problem(dataset)
+
+
+def workflow_problem(dataset: LegacyDataset) -> str:
+    """What people still have to do before a conversion (review, or undo an exclusion); empty when nothing."""
     mappings = DimensionMapping.objects.filter(dataset=dataset)
     counts = mappings.aggregate(total=Count("id"))
     if not counts["total"]:
@@ -34,12 +40,12 @@ def convertible_problem(dataset: LegacyDataset) -> str:
     decision = DatasetDecision.objects.filter(dataset=dataset).first()
     if decision is not None and decision.decision == DatasetDecision.Choice.EXCLUDE:
         return "a migration admin excluded it from the migration"
-    return _no_data(dataset)
+    return ""
 
 
-def _no_data(dataset: LegacyDataset) -> str:
+def no_data_problem(dataset: LegacyDataset) -> str:
     """Why there is no data to convert, when the database can tell: no source file with a byte and no cube row. A
-    file that turns out unreadable is found by the build, and the run then fails the same way."""
+    file that turns out unreadable is found by the build, and the run then ends the same way."""
     if _usable_sources(dataset).exclude(size=0).exists():
         return ""
     if not dataset.entries_file:
@@ -65,6 +71,7 @@ def build_plan(dataset: LegacyDataset, workdir: Path) -> BuildPlan:
         columns=columns_of(dataset, mappings),
         sources=_copy_sources(dataset, workdir),
         entries_file=_copy(dataset.entries_file.name, workdir / "entries.csv") if dataset.entries_file else None,
+        gone_sources=_gone_sources(dataset),
     )
 
 
@@ -92,6 +99,7 @@ def _column(mapping: DimensionMapping, field_of: dict[str, str], keys: set[str])
         parent=field_of.get(str(target.get("parent"))),
         primary_key=bool(target.get("primary_key")),
         legacy_key=_dimension(mapping.legacy_path) in keys and _is_key_attribute(mapping),
+        keep_empty=bool(target.get("keep_empty")) and mapping.kind == DimensionMapping.Kind.MEASURE,
         options=dict(target.get("options") or {}),
     )
 
@@ -132,6 +140,8 @@ def package_meta(dataset: LegacyDataset) -> PackageMeta:
         fiscal_period=_fiscal_period(dataset.default_time),
         provenance=_provenance(dataset, decision),
         extra={"default_time": dataset.default_time, "private": dataset.private},
+        licenses=[dataset_licence(decision).descriptor_entry()],
+        publisher=publisher_of(owner).contributor(),
     )
 
 
@@ -175,11 +185,42 @@ def _usable_sources(dataset: LegacyDataset) -> Any:
 
 def _copy_sources(dataset: LegacyDataset, workdir: Path) -> list[SourceFile]:
     files = []
+    loaded = _loaded_source_ids(dataset)
     for source in _usable_sources(dataset).order_by("legacy_created_at", "legacy_id"):
         suffix = Path(source.archived_file.name).suffix or ".csv"
         path = _copy(source.archived_file.name, workdir / "sources" / f"{source.legacy_id}{suffix}")
-        files.append(SourceFile(source_id=source.legacy_id, url=source.url, path=path))
+        files.append(
+            SourceFile(source_id=source.legacy_id, url=source.url, path=path, loaded=source.legacy_id in loaded)
+        )
     return files
+
+
+def _loaded_source_ids(dataset: LegacyDataset) -> set[int]:
+    """The sources whose rows reached the cube: an import of it ran (a failed import still loaded its valid rows, one
+    by one), or the legacy editor said "Successfully loaded"."""
+    imported = dataset.runs.filter(
+        Q(status__iexact="complete") | Q(status__iexact="failed"), operation__iexact="import", source__isnull=False
+    ).values_list("source__legacy_id", flat=True)
+    flagged = dataset.sources.filter(legacy_loaded=True).values_list("legacy_id", flat=True)
+    return {*imported, *flagged}
+
+
+def _gone_sources(dataset: LegacyDataset) -> list[GoneSource]:
+    """Loaded sources the export could not archive: the cube is then the only complete copy of the data."""
+    loaded = _loaded_source_ids(dataset)
+    missing = dataset.sources.filter(legacy_id__in=loaded).exclude(pk__in=_usable_sources(dataset).values("pk"))
+    return [
+        GoneSource(source_id=source.legacy_id, url=source.url, why=_why_gone(source))
+        for source in missing.order_by("legacy_created_at", "legacy_id")
+    ]
+
+
+def _why_gone(source: Source) -> str:
+    if source.archive_status == Source.ArchiveStatus.UNREACHABLE:
+        if source.archive_http_status:
+            return f"the export got HTTP {source.archive_http_status}"
+        return f"the export could not fetch it: {source.archive_error}" if source.archive_error else "unreachable"
+    return "it was never archived"
 
 
 def _copy(name: str, destination: Path) -> Path:

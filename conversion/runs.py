@@ -25,10 +25,11 @@ from conversion import workdirs
 from conversion.models import ConversionRun, DimensionMapping, ReviewEvent
 from conversion.packaging.build import build_package
 from conversion.packaging.csv_inputs import WHOLE_FILE
+from conversion.packaging.legacy_values import parse_float
 from conversion.packaging.package_spec import BuildPlan, BuildReport
-from conversion.packaging.reconcile import Reconciliation, reconcile
+from conversion.packaging.reconcile import KeptEmpty, Reconciliation, reconcile
 from conversion.packaging.validation import ValidationResult, validate_package
-from conversion.plan import NotConvertible, build_plan, convertible_problem
+from conversion.plan import NotConvertible, build_plan, no_data_problem, workflow_problem
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
 from migration_site.lib.runs import RunKind, run_execute, run_request
@@ -50,10 +51,13 @@ class TransientError(Exception):
 
 
 def conversion_request(*, dataset: LegacyDataset, user: Any = None, sync: bool = False) -> ConversionRun:
-    """Create a run and enqueue its job (on commit); an active, live run of the dataset is returned instead."""
-    problem = convertible_problem(dataset)
-    if problem:
+    """Create a run and enqueue its job (on commit); an active, live run of the dataset is returned instead. A
+    dataset whose lack of data the database already shows gets a run that ends "not convertible" at once, with no
+    job: the outcome is a fact about the dataset, shown where every run is (admin, `migration_status`)."""
+    if problem := workflow_problem(dataset):
         raise ValidationError(f"{dataset.name} cannot be converted: {problem}")
+    if problem := no_data_problem(dataset):
+        return _not_convertible(dataset, user, problem)
     return run_request(
         KIND,
         lock=dataset,
@@ -62,6 +66,16 @@ def conversion_request(*, dataset: LegacyDataset, user: Any = None, sync: bool =
         replaced=lambda stale: workdirs.remove_run_folders(stale.pk),
         sync=sync,
     )
+
+
+def _not_convertible(dataset: LegacyDataset, user: Any, problem: str) -> ConversionRun:
+    now = timezone.now()
+    run = ConversionRun(dataset=dataset, requested_by=roles.requester(user), status=Status.NOT_CONVERTIBLE)
+    run.started_at = run.finished_at = now
+    run.error = problem
+    run.append_log(f"not convertible: {problem} (known before a job was queued)")
+    run.save()
+    return run
 
 
 def conversion_execute(*, run_id: int) -> None:
@@ -97,6 +111,8 @@ def _convert(run: ConversionRun) -> None:
         out = workdir / "package"
         report = build_package(plan, out)
         run.append_log(f"built from {report.built_from}: {report.rows_written} rows written")
+        for gone in report.sources_gone:
+            run.append_log(f"source {gone['id']} was loaded by the legacy platform and is gone: {gone['why']}")
         if not report.rows_written:
             raise NotConvertible(no_rows_reason(plan, report))  # no data is not a conversion: no 0-row package
         validation = validate_package(
@@ -112,10 +128,21 @@ def _convert(run: ConversionRun) -> None:
             _measure_names(plan.columns),
             aggregates=run.dataset.aggregates,
             entries_csv=plan.entries_file,
+            kept_empty=kept_empty(plan, report),
         )
         run.append_log(f"reconciliation: {result.status}")
         package_path = _upload(run, out)
         _record(run, report, validation, result, package_path)
+
+
+def kept_empty(plan: BuildPlan, report: BuildReport) -> dict[str, KeptEmpty]:
+    """The measures a curator keeps empty, with the default the legacy platform put in those cells."""
+    defaults = {column.field: column.default_value for column in plan.columns if column.keep_empty}
+    return {
+        measure: KeptEmpty(parse_float(str(defaults[measure])), by_year)
+        for measure, by_year in report.kept_empty_by_year.items()
+        if measure in defaults
+    }
 
 
 def no_rows_reason(plan: BuildPlan, report: BuildReport) -> str:
@@ -178,6 +205,7 @@ def report_summary(report: BuildReport) -> dict[str, Any]:
         "problem_counts": report.problem_counts,
         "problems": [problem.__dict__ for problem in report.problems[:200]],
         "totals": {field: str(total) for field, total in report.totals.items()},
+        "defaults": report.defaults,
         "files": report.files,
         "notes": report.notes,
     }

@@ -63,6 +63,7 @@ def extend_conversion_status(rows: dict[str, dict[str, Any]], datasets: list[Leg
                 "conversion_status": latest_run.status if latest_run else "none",
                 "conversion_problem": problem or None,
                 "rows": latest_run.rows_written if latest_run else None,
+                "built_from": (latest_run.built_from or None) if latest_run else None,
                 "reconciliation": (latest_run.reconciliation_status or None) if latest_run else None,
                 "package_path": (latest_run.package_path or None) if latest_run else None,
             }

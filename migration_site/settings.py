@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from migration_site.lib.licences import LICENCES
+
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
 Number = TypeVar("Number", int, float)
@@ -232,9 +234,9 @@ PUBLIC_VERSION_CHECK_SECONDS = env_float("PUBLIC_VERSION_CHECK_SECONDS", 1, mini
 PUBLIC_CACHE_SECONDS = env_int("PUBLIC_CACHE_SECONDS", 60, minimum=0)
 # Entries of the feed's subscription document (older ones are in its monthly archives).
 FEED_SUBSCRIPTION_SIZE = env_int("FEED_SUBSCRIPTION_SIZE", 50, minimum=1)
-# Publisher and contact point of the catalogue in data.json (DCAT-US); no contact when the email is empty.
-PUBLIC_PUBLISHER_NAME = env_str("PUBLIC_PUBLISHER_NAME", "OpenSpending")
-PUBLIC_CONTACT_EMAIL = env_str("PUBLIC_CONTACT_EMAIL")
+PUBLIC_PUBLISHER_NAME = env_str("PUBLIC_PUBLISHER_NAME", "OpenSpending")  # publisher when no organisation applies
+PUBLIC_CONTACT_EMAIL = env_str("PUBLIC_CONTACT_EMAIL")  # data.json's contact for organisations without an e-mail
+PACKAGE_LICENSE = env_choice("PACKAGE_LICENSE", "ODC-PDDL-1.0", list(LICENCES))  # for datasets without a choice
 # One bulk zip holds at most this many bytes zipped and unzipped (decimal units: they are shown as 10 MB, 1 GB).
 BULK_MAX_ZIPPED_BYTES = env_int("BULK_MAX_ZIPPED_BYTES", 10_000_000, minimum=1)
 BULK_MAX_UNZIPPED_BYTES = env_int("BULK_MAX_UNZIPPED_BYTES", 1_000_000_000, minimum=1)

@@ -76,19 +76,22 @@ class Stamp:
         return Validators(etag=etag_of(state, *parts), last_modified=self.last_modified)
 
 
-def catalog_stamp() -> Stamp:
+def catalog_stamp(seen: VersionSeen | None = None) -> Stamp:
     """The catalogue's stamp: the aggregate only when the catalogue's version is new to this process."""
-    return per_version("stamp", _aggregate_stamp, size=200)
+    return per_version("stamp", _aggregate_stamp, size=200, seen=seen)
 
 
-def per_version(name: str, compute: Callable[[], T], *, size: int) -> T:
+def per_version(name: str, compute: Callable[[], T], *, size: int, seen: VersionSeen | None = None) -> T:
     """`compute()` (never None), remembered in this process for the current catalogue version: what depends only on
     what is published is worked out once per change. Without the version row (a flushed test database) it is
     computed every time: slower, correct. An exception (a 404) is not remembered.
 
     The key names this process's generation of the version, never reused: an entry remembered for an older version
-    is not served again even if the version number came back (a database restored from a backup)."""
-    seen = _current()
+    is not served again even if the version number came back (a database restored from a backup).
+
+    `seen`: a version already read (`version_seen()`), so that a response built from several remembered values
+    reads the version once."""
+    seen = seen or _current()
     if seen.version is None:
         return compute()
     key = f"{_PER_VERSION}{connection.alias}:{seen.generation}:{name}"
@@ -99,8 +102,13 @@ def per_version(name: str, compute: Callable[[], T], *, size: int) -> T:
     return found
 
 
+def version_seen() -> VersionSeen:
+    """The catalogue's version as this process knows it now (read again when older than the check interval)."""
+    return _current()
+
+
 @dataclass(frozen=True)
-class _Seen:
+class VersionSeen:
     read_at: float  # monotonic
     version: int | None
     generation: int  # new whenever the version read differs from the one read before
@@ -108,7 +116,7 @@ class _Seen:
 
 _PER_VERSION = "per-version:"
 # Per database alias: what was read last.
-_versions: dict[str, _Seen] = {}
+_versions: dict[str, VersionSeen] = {}
 _generations = itertools.count(1)
 
 
@@ -121,7 +129,7 @@ def catalog_version() -> int | None:
     return _current().version
 
 
-def _current() -> _Seen:
+def _current() -> VersionSeen:
     ttl = settings.PUBLIC_VERSION_CHECK_SECONDS
     now, alias = monotonic(), connection.alias
     seen = _versions.get(alias)
@@ -133,7 +141,7 @@ def _current() -> _Seen:
     else:  # a new version (or the first read): what older ones computed is of no use any more
         generation = next(_generations)
         memory.documents.discard_prefix(f"{_PER_VERSION}{alias}:")
-    _versions[alias] = _Seen(now, version, generation)
+    _versions[alias] = VersionSeen(now, version, generation)
     return _versions[alias]
 
 

@@ -5,6 +5,12 @@ its permanent URL, a CSV `downloadURL` per data file described by the package's 
 package page (the OCDS guidance asks for one), then one registry-level dataset for the Atom feed and one for the bulk
 files. The output is deterministic (ordered datasets, no generation time) because harvesters hash each dataset to
 decide what changed, and it is always the whole catalogue: harvesters delete datasets missing from it.
+
+Each dataset meets what data.gov's harvester (GSA/datagov-harvester) checks of a non-federal DCAT-US 1.1 dataset,
+`keyword`, `modified` and `contactPoint.hasEmail` included (tests/publishing/test_data_json_schema.py). Its publisher
+is the organisation of the package's owner, looked up when data.json is rendered (conversion/organisations.py), so
+packages published before an owner joined an organisation name it without being converted again; a change to the
+organisations raises the catalogue version (publishing migration 0005) and is part of data.json's validators.
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 
-from migration_site.lib.jsondata import iso
+from conversion.models import dataset_licence
+from conversion.organisations import Publisher, Publishers, publishers
+from migration_site.lib.jsondata import dicts_in, iso
 from migration_site.lib.web_links import http_url
+from publishing.caching import EPOCH, VersionSeen, per_version
 from publishing.links import absolute, data_files, descriptor_url, package_url
 from publishing.models import PublishedPackage
 
@@ -35,23 +44,38 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def catalog_packages() -> QuerySet[PublishedPackage]:
-    """What data.json reads: published packages only, without the big descriptor (just its fiscal period)."""
+    """What data.json reads: published packages only, without the big descriptor (just its period and licences)."""
     return (
         PublishedPackage.objects.published()
         .defer("descriptor")
-        .annotate(fiscal_period=KeyTransform("fiscalPeriod", "descriptor"))
+        .annotate(
+            fiscal_period=KeyTransform("fiscalPeriod", "descriptor"),
+            descriptor_licenses=KeyTransform("licenses", "descriptor"),
+        )
         .order_by("owner", "name")
     )
 
 
-def data_json(packages: Iterable[PublishedPackage], *, modified: datetime | None) -> dict[str, Any]:
+def catalog_publishers(seen: VersionSeen | None = None) -> Publishers:
+    """Every owner's publisher, read once per catalogue version (a change to the organisations raises it). Its
+    `state` belongs in data.json's validators: the packages' stamp does not move when an organisation changes."""
+    return per_version("publishers", publishers, size=100_000, seen=seen)
+
+
+def data_json(
+    packages: Iterable[PublishedPackage], *, modified: datetime | None, by: Publishers | None = None
+) -> dict[str, Any]:
+    """`by`: the publishers to name (default: the organisations as they are now)."""
+    table = by or catalog_publishers()
+    datasets = [package_dataset(package, table.of(package.owner)) for package in packages]
+    site = table.site()
     return {
         "@context": CATALOG_CONTEXT,
         "@id": absolute(reverse("publishing:data_json")),
         "@type": "dcat:Catalog",
         "conformsTo": CONFORMS_TO,
         "describedBy": CATALOG_SCHEMA,
-        "dataset": [*map(package_dataset, packages), feed_dataset(modified), bulk_dataset(modified)],
+        "dataset": [*datasets, feed_dataset(modified, site), bulk_dataset(modified, site)],
     }
 
 
@@ -59,7 +83,7 @@ def render(document: Mapping[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def package_dataset(package: PublishedPackage) -> dict[str, Any]:
+def package_dataset(package: PublishedPackage, publisher: Publisher) -> dict[str, Any]:
     url = package_url(package)
     dataset: dict[str, Any] = {
         "@type": "dcat:Dataset",
@@ -69,8 +93,8 @@ def package_dataset(package: PublishedPackage) -> dict[str, Any]:
         "keyword": keywords(package),
         "modified": iso(package.modified_at),
         "issued": iso(package.published_at),
-        "publisher": {"@type": "org:Organization", "name": package.owner},
-        "contactPoint": contact(package.owner),
+        "publisher": organization(publisher),
+        "contactPoint": contact(publisher),
         "accessLevel": "public",
         "landingPage": url,
         "conformsTo": FISCAL_DATA_PACKAGE,
@@ -79,6 +103,7 @@ def package_dataset(package: PublishedPackage) -> dict[str, Any]:
         "distribution": distributions(package),
     }
     optional = {
+        "license": licence_url(getattr(package, "descriptor_licenses", None)),
         "temporal": temporal(getattr(package, "fiscal_period", None), package.years),
         "spatial": package.country or None,
         "theme": [package.category] if package.category else None,
@@ -116,9 +141,10 @@ def distributions(package: PublishedPackage) -> list[dict[str, Any]]:
     return [page, *files]
 
 
-def feed_dataset(modified: datetime | None) -> dict[str, Any]:
+def feed_dataset(modified: datetime | None, publisher: Publisher) -> dict[str, Any]:
     url = absolute(reverse("publishing:feed"))
     return _registry_dataset(
+        publisher,
         identifier=url,
         title="Migrated OpenSpending packages: updates feed",
         description="An Atom feed of newly published and updated packages, archived by month (RFC 5005).",
@@ -128,9 +154,10 @@ def feed_dataset(modified: datetime | None) -> dict[str, Any]:
     )
 
 
-def bulk_dataset(modified: datetime | None) -> dict[str, Any]:
+def bulk_dataset(modified: datetime | None, publisher: Publisher) -> dict[str, Any]:
     url = absolute(reverse("publishing:bulk"))
     return _registry_dataset(
+        publisher,
         identifier=url,
         title="Migrated OpenSpending packages: bulk downloads",
         description="The data of every published package as zip files, by year, each under 10 MB zipped.",
@@ -141,6 +168,7 @@ def bulk_dataset(modified: datetime | None) -> dict[str, Any]:
 
 
 def _registry_dataset(
+    publisher: Publisher,
     *,
     identifier: str,
     title: str,
@@ -149,27 +177,40 @@ def _registry_dataset(
     modified: datetime | None,
     distribution: dict[str, Any],
 ) -> dict[str, Any]:
-    publisher = site_publisher()
-    dataset: dict[str, Any] = {
+    return {
         "@type": "dcat:Dataset",
         "identifier": identifier,
         "title": title,
         "description": description,
         "keyword": keyword,
-        "publisher": {"@type": "org:Organization", "name": publisher},
+        # Required by data.gov's harvester: with nothing published yet, the fixed date the site's documents carry then.
+        "modified": iso(modified or EPOCH),
+        "publisher": organization(publisher),
         "contactPoint": contact(publisher),
         "accessLevel": "public",
         "landingPage": absolute(reverse("publishing:packages")),
         "distribution": [{"@type": "dcat:Distribution", "title": title, **distribution}],
     }
-    if modified:
-        dataset["modified"] = iso(modified)
-    return dataset
 
 
-def contact(name: str) -> dict[str, str]:
-    email = settings.PUBLIC_CONTACT_EMAIL
-    return {"@type": "vcard:Contact", "fn": name, **({"hasEmail": f"mailto:{email}"} if email else {})}
+def organization(publisher: Publisher) -> dict[str, str]:
+    return {"@type": "org:Organization", "name": publisher.name}
+
+
+def contact(publisher: Publisher) -> dict[str, str]:
+    """The publisher as the contact. data.gov's harvester refuses a dataset without `hasEmail`, which only an
+    organisation's e-mail or PUBLIC_CONTACT_EMAIL can give (README, Configuration): without either it is left out."""
+    email = publisher.email
+    return {"@type": "vcard:Contact", "fn": publisher.name, **({"hasEmail": f"mailto:{email}"} if email else {})}
+
+
+def licence_url(licenses: object) -> str | None:
+    """The first licence the descriptor names by an http(s) address (None when it names them otherwise); a package
+    that names none (published before packages stated one, or uploaded without) is under PACKAGE_LICENSE."""
+    stated = dicts_in(licenses)
+    if not stated:
+        return dataset_licence(None).path
+    return next((url for licence in stated if (url := http_url(licence.get("path")))), None)
 
 
 def site_publisher() -> str:
@@ -178,13 +219,20 @@ def site_publisher() -> str:
 
 def temporal(fiscal_period: object, years: object) -> str | None:
     """The fiscal period when the descriptor states one, else the span of the package's years."""
-    if isinstance(fiscal_period, dict):
-        start, end = str(fiscal_period.get("start", "")), str(fiscal_period.get("end", ""))
-        if _DATE.match(start) and _DATE.match(end):
-            return f"{start}/{end}"
+    if span := period(fiscal_period):
+        return "/".join(span)
     listed = years if isinstance(years, list) else []
     known = sorted({int(year) for year in listed if str(year).isdigit() and len(str(year)) == 4})
     return f"{known[0]}/{known[-1]}" if known else None
+
+
+def period(fiscal_period: object) -> tuple[str, str] | None:
+    """The first and last day of a descriptor's `fiscalPeriod`, when it states both as dates."""
+    if isinstance(fiscal_period, dict):
+        start, end = str(fiscal_period.get("start", "")), str(fiscal_period.get("end", ""))
+        if _DATE.match(start) and _DATE.match(end):
+            return start, end
+    return None
 
 
 def api_catalog() -> dict[str, Any]:

@@ -12,6 +12,9 @@ published (`published_at`), which never changes, so a package never moves from o
 - every earlier month with publications is an archive document (`fh:archive`, `current`, `prev-archive`,
   `next-archive`), whose set of entries does not change once the month is closed. Only a withdrawal removes an entry:
   privacy comes first, so archives are revalidated like every other document rather than cached forever.
+
+Each entry states the period its package covers (the descriptor's `fiscalPeriod`, which comes from the data's dates):
+in words at the end of its summary, and as a DCMI Period in `dcterms:temporal` for programs.
 """
 
 from __future__ import annotations
@@ -22,17 +25,19 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.json import KeyTransform
 from django.urls import reverse
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
 from publishing.caching import EPOCH, Stamp, etag_of
-from publishing.discovery import site_publisher
+from publishing.discovery import period, site_publisher
 from publishing.links import absolute, data_files, package_url
 from publishing.models import PublishedPackage
 
 FH = "http://purl.org/syndication/history/1.0"
+DCTERMS = "http://purl.org/dc/terms/"
 CONTENT_TYPE = "application/atom+xml; charset=utf-8"
 
 
@@ -185,7 +190,7 @@ class _History(BaseExtension):
         self.archive = False
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": FH}
+        return {"fh": FH, "dcterms": DCTERMS}
 
     def extend_atom(self, feed: Any) -> Any:
         if self.archive:
@@ -194,16 +199,21 @@ class _History(BaseExtension):
 
 
 class _Links(BaseEntryExtension):
-    """An entry's links with all their attributes, in place of feedgen's href-only ones (python-feedgen#135)."""
+    """An entry's links with all their attributes, in place of feedgen's href-only ones (python-feedgen#135); and
+    the period its package covers, which Atom has no element for."""
 
     def __init__(self) -> None:
         self.links: list[dict[str, str]] = []
+        self.period: tuple[str, str] | None = None
 
     def extend_atom(self, entry: Any) -> Any:
         for written in entry.findall("link"):
             entry.remove(written)
         for attributes in self.links:
             xml_elem("link", entry, **attributes)
+        if self.period:
+            start, end = self.period
+            xml_elem(f"{{{DCTERMS}}}temporal", entry).text = f"start={start}; end={end}; scheme=W3C-DTF"
         return entry
 
 
@@ -229,7 +239,8 @@ def _atom(
     feed.updated(updated)
     feed.author(name=site_publisher())
     feed.language("en")
-    for package in packages.defer("descriptor"):
+    # The descriptor stays in the database: only its period is read, as data.json does (discovery.catalog_packages).
+    for package in packages.defer("descriptor").annotate(fiscal_period=KeyTransform("fiscalPeriod", "descriptor")):
         _entry(feed.add_entry(order="append"), package)
     return bytes(feed.atom_str(pretty=False, encoding="utf-8"))
 
@@ -249,11 +260,13 @@ def _entry(entry: Any, package: PublishedPackage) -> None:
             attributes["length"] = str(package.bytes)
         links.append(attributes)
     entry.ours.links = links
+    entry.ours.period = span = period(getattr(package, "fiscal_period", None))
     for term, facet in _categories(package):
         scheme = absolute(reverse("publishing:packages")) + f"?{facet}="
         entry.category(term=term, scheme=scheme, label=f"{facet}: {term}")
-    if package.description:
-        entry.summary(package.description, type="text")
+    stated = f"Period covered: {span[0]} to {span[1]}." if span else ""
+    if summary := "\n\n".join(part for part in (package.description.strip(), stated) if part):
+        entry.summary(summary, type="text")
 
 
 def _categories(package: PublishedPackage) -> list[tuple[str, str]]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from conversion.models import ConversionRun, DatasetDecision
+from conversion.models import ConversionRun, DatasetDecision, dataset_licence
 from datasets.models import LegacyDataset
+from migration_site.lib.jsondata import as_dict, dicts_in
 from migration_site.lib.runs import Run, RunQuerySet
+from migration_site.lib.web_links import http_url
 
 Choice = DatasetDecision.Choice
 
@@ -38,6 +42,12 @@ def public_refusal(dataset: LegacyDataset, decision: DatasetDecision | None) -> 
     if dataset.is_incomplete:
         return "it is incomplete and no migration admin decided to publish it"
     return ""
+
+
+@dataclass(frozen=True)
+class StatedLicence:
+    title: str
+    url: str | None  # None: the descriptor gave no http(s) address, so the page shows no link
 
 
 class PublishedPackageQuerySet(QuerySet["PublishedPackage"]):
@@ -97,6 +107,25 @@ class PublishedPackage(models.Model):
     @property
     def descriptor_key(self) -> str:
         return f"{self.owner}/{self.name}/datapackage.json"
+
+    @property
+    def licences(self) -> list[StatedLicence]:
+        """What the descriptor's `licenses` state; a descriptor that states none (published before packages stated
+        one, or uploaded without) is under the site's default, PACKAGE_LICENSE, as data.json says too."""
+        stated = [
+            StatedLicence(str(item.get("title") or item.get("name") or item.get("path")), http_url(item.get("path")))
+            for item in dicts_in(as_dict(self.descriptor).get("licenses"))
+            if item.get("title") or item.get("name") or item.get("path")
+        ]
+        default = dataset_licence(None)
+        return stated or [StatedLicence(default.title, default.path)]
+
+    @property
+    def stated_publisher(self) -> str:
+        """The descriptor's contributor with the role "publisher" (the owner's organisation), else the owner."""
+        people = dicts_in(as_dict(self.descriptor).get("contributors"))
+        found = [item for item in people if item.get("role") == "publisher"]
+        return str(found[0].get("title") or found[0].get("name") or self.owner) if found else self.owner
 
     def withdraw(self) -> None:
         self.withdrawn_at = timezone.now()

@@ -14,6 +14,8 @@ from publishing.links import DataFile, data_files
 from publishing.models import PublishedPackage
 
 MAX_DIFFERENCES = 10
+# Provenance keys the page shows in sentences and tables of their own, not as "key: value".
+SHOWN_APART = {"notes", "sources_gone", "default_values"}
 PERIOD_NOTES = {
     "data": "the first and last dates in the data",
     LEGACY_DEFAULT_TIME: "the data has no dates: this is the year the legacy platform showed by default",
@@ -47,6 +49,14 @@ class Reconciliation:
 
 
 @dataclass(frozen=True)
+class DefaultFill:
+    field: str
+    default_value: str
+    filled: int | None  # cells the legacy default filled; None when a curator kept them empty
+    kept_empty: int | None
+
+
+@dataclass(frozen=True)
 class Summary:
     files: list[DataFile]
     fields: list[FieldRow]
@@ -60,6 +70,9 @@ class Summary:
     fiscal_period_note: str  # where the period comes from, when the build said so
     legacy_url: str | None
     legacy_address: str  # a recorded legacy address that is not an http(s) URL: shown as text, never linked
+    built_from: str  # "sources" or "cube": where the rows were read
+    sources_gone: list[tuple[str, str, str]]  # id, address (dead: shown as text), why: loaded once, now gone
+    defaults: list[DefaultFill]  # per column with a legacy default_value: the cells it filled, or kept empty
 
 
 def summary(package: PublishedPackage) -> Summary:
@@ -71,7 +84,9 @@ def summary(package: PublishedPackage) -> Summary:
         fields=fields(descriptor, model),
         measures=[{"name": name, **as_dict(m)} for name, m in as_dict(model.get("measures")).items()],
         dimensions=dimensions(model),
-        provenance=[(key.replace("_", " "), _text(v)) for key, v in sorted(provenance.items()) if key != "notes"],
+        provenance=[
+            (key.replace("_", " "), _text(v)) for key, v in sorted(provenance.items()) if key not in SHOWN_APART
+        ],
         notes=strings_in(provenance.get("notes")),
         sources=[_source(source) for source in dicts_in(descriptor.get("sources"))],
         reconciliation=reconciliation(descriptor, package),
@@ -79,6 +94,9 @@ def summary(package: PublishedPackage) -> Summary:
         fiscal_period_note=PERIOD_NOTES.get(str(provenance.get("fiscal_period_from")), ""),
         legacy_url=http_url(package.legacy_url),
         legacy_address=_text(as_dict(descriptor.get("legacy")).get("url_as_recorded")),
+        built_from=str(provenance.get("built_from") or ""),
+        sources_gone=[_gone(item) for item in dicts_in(provenance.get("sources_gone"))],
+        defaults=_defaults(provenance.get("default_values")),
     )
 
 
@@ -135,6 +153,24 @@ def _source(source: Mapping[str, Any]) -> tuple[str, str | None, str]:
     title = str(source.get("title") or source.get("name") or "")
     link = http_url(source.get("web")) or http_url(source.get("path"))
     return title, link, _text(source.get("url_as_recorded"))
+
+
+def _defaults(value: object) -> list[DefaultFill]:
+    return [
+        DefaultFill(
+            str(name), _text(item.get("default_value")), _count(item.get("filled")), _count(item.get("kept_empty"))
+        )
+        for name, item in sorted(as_dict(value).items())
+        if isinstance(item, dict)
+    ]
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _gone(item: Mapping[str, Any]) -> tuple[str, str, str]:
+    return _text(item.get("id")), _text(item.get("url")), _text(item.get("why"))
 
 
 def _fiscal_period(value: object) -> str:

@@ -32,7 +32,16 @@ from django.views.decorators.http import require_safe
 
 from publishing import bulk, discovery, feeds
 from publishing.browse import FACETS, Filters, search
-from publishing.caching import Stamp, Validators, catalog_stamp, conditional, etag_of, per_version
+from publishing.caching import (
+    Stamp,
+    Validators,
+    VersionSeen,
+    catalog_stamp,
+    conditional,
+    etag_of,
+    per_version,
+    version_seen,
+)
 from publishing.links import find_data_file, package_path
 from publishing.models import PublishedPackage
 from publishing.pages import summary
@@ -50,10 +59,11 @@ def _catalog_document(
     render_with: Callable[[Stamp], HttpResponseBase],
     *settings: object,
     cache: bool = True,
+    seen: VersionSeen | None = None,
 ) -> HttpResponseBase:
     """A document that depends on the whole catalogue, on its own URL (query string included) and on `settings`;
     `cache=False` for one that also depends on files in storage (see caching.conditional)."""
-    stamp = catalog_stamp()
+    stamp = catalog_stamp(seen)
     validators = stamp.validators(kind, request.get_full_path(), *settings)
     return conditional(request, validators, lambda: render_with(stamp), cache=cache)
 
@@ -243,11 +253,14 @@ def _package_column(header: list[str]) -> Callable[[list[str]], tuple[str, str]]
 
 @require_safe
 def data_json(request: HttpRequest) -> HttpResponseBase:
+    seen = version_seen()  # one read of the catalogue's version for both remembered values
+    publishers = discovery.catalog_publishers(seen)  # who publishes what: organisations change apart from packages
+
     def build(stamp: Stamp) -> HttpResponse:
-        document = discovery.data_json(discovery.catalog_packages(), modified=stamp.newest)
+        document = discovery.data_json(discovery.catalog_packages(), modified=stamp.newest, by=publishers)
         return HttpResponse(discovery.render(document), content_type="application/json")
 
-    return _catalog_document(request, "data.json", build)
+    return _catalog_document(request, "data.json", build, publishers.state, seen=seen)
 
 
 @require_safe

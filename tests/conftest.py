@@ -14,12 +14,18 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from datasets.models import LegacyDataset
+from datasets.sample_legacy.instance import load_instance
 from datasets.sample_legacy.server import ADMIN_API_KEY, SampleLegacyServer
 from migration_site.lib import roles
 from tests.factories import make_user
 from tests.sample import CURATOR, SampleSnapshots, take_snapshots
 
 SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
+# The sample instance's datasets by name, read from its folder so that a dataset added there counts everywhere:
+# `exported_sample` holds them all, an export without the admin's key (or --include-private) the public ones.
+_SAMPLE = load_instance()
+SAMPLE_DATASETS = sorted(_SAMPLE.datasets)
+SAMPLE_PUBLIC = sorted(name for name, dataset in _SAMPLE.datasets.items() if not dataset.private)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ import pytest
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
-from migration_site.lib.checks import TAG, check_heartbeats, check_public_base_url, check_s3
+from migration_site.lib.checks import TAG, check_contact_email, check_heartbeats, check_public_base_url, check_s3
 from migration_site.settings import env_bool, env_choice, env_float, env_int, env_list, env_path, env_str
 from tests.test_production_settings import readme_production_example, run_with
 
@@ -229,8 +229,17 @@ def test_a_heartbeat_timeout_not_longer_than_the_heartbeat_is_an_error(settings)
 # -- registered at start-up --------------------------------------------------------------------------------------
 
 
-def test_the_default_settings_pass_every_check_of_ours():
+def test_the_default_settings_pass_every_check_of_ours(settings):
+    settings.PUBLIC_CONTACT_EMAIL = "data@example.org"  # the one setting a deployment must add (migration.W008)
     assert run_checks(tags=[TAG]) == []
+
+
+def test_no_contact_email_is_a_warning_unless_debug(settings):
+    settings.PUBLIC_CONTACT_EMAIL = ""
+    settings.DEBUG = False
+    assert ids(check_contact_email(None)) == ["migration.W008"]
+    settings.DEBUG = True
+    assert check_contact_email(None) == []
 
 
 def test_the_checks_are_registered(settings):

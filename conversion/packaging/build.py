@@ -22,6 +22,7 @@ import csv
 import json
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
@@ -29,7 +30,17 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from conversion.packaging.cells import Cell, Column, constant, converter, cube_cell, fixed, missing
+from conversion.packaging.cells import (
+    Cell,
+    Column,
+    constant,
+    converter,
+    cube_cell,
+    fills_empty_cells,
+    fixed,
+    missing,
+    widen_dates,
+)
 from conversion.packaging.csv_inputs import (
     CHUNK,
     CsvInput,
@@ -43,7 +54,7 @@ from conversion.packaging.csv_inputs import (
     positions_of,
     rows_text,
 )
-from conversion.packaging.descriptor import descriptor
+from conversion.packaging.descriptor import descriptor, type_of
 from conversion.packaging.key_files import parts_for
 from conversion.packaging.legacy_values import ValueProblem, format_number, parse_float
 from conversion.packaging.package_spec import BuildPlan, BuildReport, ColumnSpec, RowProblem
@@ -81,17 +92,22 @@ class _Build:
         self.report = BuildReport(built_from="sources")
         self.columns: list[ColumnSpec] = list(plan.columns)
         self.commas: dict[str, list[Any]] = {}  # field -> [count, first example] of decimal commas
+        self.empty_cells: Counter[str] = Counter()  # field -> empty cells read, of the columns a default fills
 
     def run(self, target: Path) -> None:
         inputs = [
             found
             for index, source in enumerate(self.plan.sources)
             if (found := inspect_input(source.path, source.source_id, index, self.report)) is not None
+            and self._fits(found)
         ]
-        cube = None if inputs else self._cube_input()
+        self.report.sources_gone = self._gone(inputs)
+        cube = self._cube_input() if self.report.sources_gone or not inputs else None
         if cube is not None:
             self._load_cube(cube)
         else:
+            if self.report.sources_gone:
+                self.report.notes.append(_partial_note(self.report.sources_gone))
             if not inputs:
                 self.report.notes.append("No usable source file and no cube rows: the package has no rows.")
             self._start(sum(found.path.stat().st_size for found in inputs))
@@ -99,11 +115,37 @@ class _Build:
                 self._load(found, self._source_cells(found))
         self._finish(target)
 
+    def _fits(self, found: CsvInput) -> bool:
+        """Whether the file has any column the plan reads: a page of HTML archived in place of a CSV has none."""
+        wanted = [column.source_column for column in self.columns if column.constant is None and column.source_column]
+        positions = positions_of(found.header)
+        if not wanted or any(position_in(positions, name) is not None for name in wanted):
+            return True
+        self.report.notes.append(
+            f"Source {found.source_id} has none of the columns the mapping reads (its header starts "
+            f"{', '.join(found.header[:3])!r}): it is not the file the legacy platform loaded."
+        )
+        return False
+
+    def _gone(self, inputs: list[CsvInput]) -> list[dict[str, Any]]:
+        """The sources the legacy platform loaded whose rows this build cannot read: never archived, or unusable."""
+        usable = {found.source_id for found in inputs}
+        gone = [{"id": g.source_id, "url": g.url, "why": g.why} for g in self.plan.gone_sources]
+        gone += [
+            {"id": source.source_id, "url": source.url, "why": "its archived file cannot be used"}
+            for source in self.plan.sources
+            if source.loaded and source.source_id not in usable
+        ]
+        return gone
+
     def _start(self, size: int) -> None:
         """Open the scratch output, the tallies and the key store for the columns built from `size` bytes of CSV."""
         key_slots = [slot for slot, column in enumerate(self.columns) if column.legacy_key]
         self.output = Output(self.scratch, [column.field for column in self.columns], track=bool(key_slots))
         self.tally = Tally(self.columns)
+        self.filling = [fills_empty_cells(column) for column in self.columns]
+        self.date_slots = [slot for slot, column in enumerate(self.columns) if type_of(column).data_type == "date"]
+        self.widened: Counter[str] = Counter()
         self.keys = KeyStore(self.scratch, key_slots, parts_for(size)) if key_slots else None
 
     def _source_cells(self, found: CsvInput) -> list[Cell]:
@@ -127,12 +169,18 @@ class _Build:
         found = inspect_input(entries, None, -1, self.report) if entries is not None else None
         if found is not None:
             self.report.built_from = "cube"
-            reason = "the plan has no sources" if not self.plan.sources else "no source file could be used"
             self.report.notes.append(
-                f"Built from the cube's rows ({found.path.name}) because {reason}: values are as the legacy platform "
-                "stored them (dates widened to a day, labels as first loaded), not read again from the sources."
+                f"Built from the cube's rows ({found.path.name}) because {self._cube_reason()}: values are as the "
+                "legacy platform stored them (dates widened to a day, labels as first loaded), not read again from "
+                "the sources."
             )
         return found
+
+    def _cube_reason(self) -> str:
+        if gone := self.report.sources_gone:
+            listed = "; ".join(f"source {item['id']} ({item['url']}): {item['why']}" for item in gone)
+            return f"a source the legacy platform loaded is gone, so only the cube holds all its rows ({listed})"
+        return "the plan has no sources" if not self.plan.sources else "no source file could be used"
 
     def _load_cube(self, found: CsvInput) -> None:
         positions = positions_of(found.header)
@@ -163,6 +211,7 @@ class _Build:
                 columns, numbers = self._convert(found, cells, rows, first, short)
                 if numbers:
                     self._accept(columns, numbers)
+                    self._count_empty(cells, rows, [n - first for n in numbers] if len(numbers) < len(rows) else None)
         self.report.notes.extend(widths.notes(input_name(found.source_id).capitalize()))
 
     def _convert(
@@ -194,11 +243,26 @@ class _Build:
                 numbers.append(first + offset)
         return [list(column) for column in zip(*kept, strict=True)], numbers
 
+    def _count_empty(self, cells: list[Cell], rows: list[list[str]], kept: list[int] | None) -> None:
+        """The empty cells of the rows accepted (`kept` offsets, None: all), in the columns a default fills."""
+        for cell, column, fills in zip(cells, self.columns, self.filling, strict=True):
+            if not fills:
+                continue
+            if cell.index < 0:  # the source has no such column: every cell is empty
+                self.empty_cells[column.field] += len(rows) if kept is None else len(kept)
+                continue
+            values = list(map(itemgetter(cell.index), rows if kept is None else [rows[offset] for offset in kept]))
+            self.empty_cells[column.field] += values.count("") + sum(map(str.isspace, values))
+
     def _accept(self, columns: list[Column], numbers: Sequence[int]) -> None:
-        rownum = self.output.add(csv_lines(columns), numbers)
-        self.tally.add(columns)
+        self.tally.add(columns)  # the dates as read: a month still spans its month in the fiscal period
+        written = list(columns)
+        for slot in self.date_slots:
+            written[slot], count = widen_dates(columns[slot])
+            self.widened[self.columns[slot].field] += count
+        rownum = self.output.add(csv_lines(written), numbers)
         if self.keys is not None:
-            self.keys.add(columns, rownum)
+            self.keys.add(written, rownum)
 
     def _reject(self, found: CsvInput, cells: list[Cell], row: list[str], number: int, present: int) -> None:
         self.report.rows_rejected += 1
@@ -234,6 +298,9 @@ class _Build:
         report.rows_written = output.rows - report.overwritten
         report.totals, report.totals_by_year = self.tally.totals()
         report.dates = self.tally.date_spans()
+        report.kept_empty_by_year = self.tally.kept_empty()
+        report.notes.extend(_widened_note(name, count) for name, count in self.widened.items() if count)
+        self._record_defaults()
         if not report.dates and self.plan.meta.fiscal_period:
             report.notes.append(_period_note(self.columns, self.plan.meta.fiscal_period))
         for name, (count, example) in self.commas.items():
@@ -242,6 +309,25 @@ class _Build:
                 f"read it as a thousands separator ({example} -> {format_number(parse_float(example))}), and so does "
                 "this build, to match the legacy database."
             )
+
+    def _record_defaults(self) -> None:
+        """How many cells each legacy default_value filled (or, kept empty by a curator, would have filled)."""
+        report = self.report
+        for column, fills in zip(self.columns, self.filling, strict=True):
+            if not fills:
+                continue
+            if report.built_from == "cube":
+                report.notes.append(
+                    f"{column.field}: the cube stores its cells after the legacy default_value "
+                    f"{column.default_value!r} filled the empty ones, so they cannot be told apart or kept empty."
+                )
+                continue
+            if column.keep_empty:
+                kept = sum(report.kept_empty_by_year.get(column.field, {}).values())
+                report.defaults[column.field] = {"default_value": column.default_value, "kept_empty": kept}
+            else:
+                filled = self.empty_cells[column.field]
+                report.defaults[column.field] = {"default_value": column.default_value, "filled": filled}
 
     def _dropped(self, rows: list[list[str]], replaced: list[tuple[int, int]]) -> None:
         """Rows cut out because a later row replaced each: out of the totals, the first few as examples."""
@@ -278,6 +364,22 @@ def _batches(reader: _csv.Reader, on_error: Callable[[int, csv.Error], None]) ->
             return
         yield number, rows
         number += len(rows)
+
+
+def _widened_note(name: str, count: int) -> str:
+    return (
+        f"{name}: {count} value(s) name a month or a year (such as 2012-10 or 2013), written as its first day "
+        "(2012-10-01, 2013-01-01), as the legacy platform stored them and as OpenSpending's loader reads dates; the "
+        "fiscal period still covers the whole month or year."
+    )
+
+
+def _partial_note(gone: list[dict[str, Any]]) -> str:
+    ids = ", ".join(str(item["id"]) for item in gone)
+    return (
+        f"Source(s) {ids}, loaded by the legacy platform, cannot be read and the cube's rows were not exported: the "
+        "package holds the rows of the other sources only, and reconciliation shows what is missing."
+    )
 
 
 def _period_note(columns: Sequence[ColumnSpec], period: dict[str, str]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -126,12 +126,23 @@ def _with_empty(present: Converter | None, empty: str | ValueProblem) -> Convert
 
 
 def _empty(column: ColumnSpec) -> str | ValueProblem:
+    if column.keep_empty:
+        return ""  # the curator chose to keep the legacy default out of the measure's empty cells
     try:
         return convert_value(
             None, datatype=column.datatype, default_value=column.default_value, date_format=column.date_format
         )
     except ValueProblem as problem:
         return problem
+
+
+def fills_empty_cells(column: ColumnSpec) -> bool:
+    """Whether an empty cell of the column takes a value from the legacy default_value (or would, for a measure a
+    curator keeps empty): what the package counts for its readers."""
+    if column.constant is not None or column.default_value is None:
+        return False
+    empty = _empty(replace(column, keep_empty=False))
+    return isinstance(empty, str) and bool(empty)
 
 
 def missing(column: ColumnSpec) -> Converter:
@@ -213,3 +224,16 @@ def cube_cell(index: int, column: ColumnSpec) -> Cell:
 
 def _cube_amount(raw: str) -> str:
     return _as_number(raw) if raw else ""
+
+
+def widen_dates(values: Column) -> tuple[Column, int]:
+    """A date column's month and year values as their first day (`2012-10` -> `2012-10-01`, `2013` ->
+    `2013-01-01`), the way the legacy platform stored them and the only date form OpenSpending's loader reads; and
+    how many were widened. Values are ISO dates already (the legacy conversion wrote them) or empty."""
+    if all(len(value) == 10 or not value for value in values):
+        return values, 0
+    widened = [value + _FIRST_DAY.get(len(value), "") for value in values]
+    return widened, sum(len(value) in _FIRST_DAY for value in values)
+
+
+_FIRST_DAY = {4: "-01-01", 7: "-01"}  # by the length of a year and of a month value

@@ -14,7 +14,7 @@ from conversion.packaging.package_spec import BuildPlan, BuildReport, ColumnSpec
 from conversion.packaging.vocabulary import ColumnType, column_type, is_known
 from migration_site.lib.web_links import http_url
 
-DATE_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
+DATE_GRAINS = frozenset({"year", "month", "day"})  # value shapes of a date column, all written as days
 NUMERIC_SHAPES = frozenset({"", "year", "integer", "number"})
 INTEGER_SHAPES = frozenset({"", "year", "integer"})
 LEGACY_DEFAULT_TIME = "legacy default_time"  # provenance fiscal_period_from: no dates in the data
@@ -33,15 +33,18 @@ def descriptor(plan: BuildPlan, report: BuildReport, value_shapes: Mapping[str, 
         "name": meta.name,
         "title": meta.title,
         "description": meta.description,
-        "profile": "tabular-data-package",
+        # "data-package", not "tabular-data-package": OpenSpending's loader rewrites the resources and then validates
+        # the package against this profile, which fails for the tabular one. The resources stay tabular.
+        "profile": "data-package",
         "profiles": {"fiscal": "*", "tabular": "*"},
         **({"countryCode": meta.territories[0].upper()} if meta.territories else {}),
         "currency": meta.currency.upper(),
         **({"granularity": GRANULARITY[meta.category]} if meta.category in GRANULARITY else {}),
         **({"fiscalPeriod": period} if (period := fiscal_period(meta, report)) else {}),
         "sources": [_source(source) for source in meta.sources],
+        **({"licenses": [dict(licence) for licence in meta.licenses]} if meta.licenses else {}),
         **_people(meta),
-        "legacy": _legacy(meta),
+        "legacy": _legacy(meta, plan.columns),
         "provenance": _provenance(meta, report),
         "resources": [_resource(plan, report, value_shapes)],
         "model": {"measures": _measures(plan), "dimensions": _dimensions(plan.columns)},
@@ -78,15 +81,21 @@ def _as_recorded(value: object) -> dict[str, str]:
 def _people(meta: PackageMeta) -> dict[str, Any]:
     # `name` satisfies FDP 0.3's author objects and `title` the tabular data package's contributors.
     people: dict[str, Any] = {"author": meta.author} if meta.author else {}
-    if meta.contributors:
-        people["contributors"] = [{"title": who, "name": who, "role": "contributor"} for who in meta.contributors]
+    contributors = [{"title": who, "name": who, "role": "contributor"} for who in meta.contributors]
+    if meta.publisher:  # the organisation the owner publishes as (Data Package spec: role "publisher")
+        contributors.append(dict(meta.publisher))
+    if contributors:
+        people["contributors"] = contributors
     if meta.owner:
         people["owner"] = meta.owner
     return people
 
 
-def _legacy(meta: PackageMeta) -> dict[str, Any]:
+def _legacy(meta: PackageMeta, columns: Sequence[ColumnSpec]) -> dict[str, Any]:
     return {
+        # Which legacy dimension or attribute each field was (`to.label`): here, not in the fields, whose unknown
+        # properties OpenSpending's packager passes on to os-types, which refuses them.
+        "paths": {column.field: column.path for column in columns},
         "name": meta.legacy_name,
         **({"url": url} if (url := http_url(meta.legacy_url)) else _as_recorded(meta.legacy_url)),
         "title": meta.title,
@@ -103,6 +112,8 @@ def _provenance(meta: PackageMeta, report: BuildReport) -> dict[str, Any]:
         **{key: meta.provenance[key] for key in sorted(meta.provenance)},
         **report.counts(),
         **_period_origin(meta, report),
+        **({"sources_gone": list(report.sources_gone)} if report.sources_gone else {}),
+        **({"default_values": dict(report.defaults)} if report.defaults else {}),
         "notes": list(report.notes),
     }
 
@@ -136,7 +147,7 @@ def _resource(plan: BuildPlan, report: BuildReport, value_shapes: Mapping[str, C
 def _field(column: ColumnSpec, shapes: Collection[str] | None) -> dict[str, Any]:
     kind = type_of(column)
     field: dict[str, Any] = {"name": column.field, "title": column.title, **_table_type(kind, shapes)}
-    field.update(columnType=kind.name, conceptType=kind.concept, legacyPath=column.path)
+    field.update(columnType=kind.name, conceptType=kind.concept)
     return field
 
 
@@ -147,12 +158,8 @@ def _table_type(kind: ColumnType, shapes: Collection[str] | None) -> dict[str, A
         return {"type": "number", "decimalChar": ".", "groupChar": ""}
     if kind.data_type == "integer" and seen <= INTEGER_SHAPES:
         return {"type": "integer"}
-    if kind.data_type == "date":
-        grains = seen - {""}
-        if not grains:
-            return {"type": "date", "format": DATE_FORMATS["day"]}
-        if len(grains) == 1 and (grain := next(iter(grains))) in DATE_FORMATS:
-            return {"type": "date", "format": DATE_FORMATS[grain]}
+    if kind.data_type == "date" and seen - {""} <= DATE_GRAINS:
+        return {"type": "date", "format": "%Y-%m-%d"}  # months and years are written as their first day
     return {"type": "string"}
 
 

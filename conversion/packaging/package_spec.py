@@ -30,6 +30,7 @@ class ColumnSpec:
     parent: str | None = None  # the *field* one level up
     primary_key: bool = False
     legacy_key: bool = False  # part of the legacy entry key: rows with equal keys overwrite each other
+    keep_empty: bool = False  # a measure's empty cells stay empty instead of taking default_value (a curator's choice)
     # dataclasses.field: inside this class `field` names the column's field (mypy reads it so).
     options: dict[str, Any] = dataclasses.field(default_factory=dict)  # measures: currency, direction, phase
 
@@ -39,6 +40,16 @@ class SourceFile:
     source_id: int
     url: str
     path: Path  # a local file (the job copies it out of storage first)
+    loaded: bool = False  # the legacy platform loaded it into the cube (an import run of it completed or failed)
+
+
+@dataclass(frozen=True)
+class GoneSource:
+    """A source the legacy platform loaded that no longer exists as a usable file: its rows live only in the cube."""
+
+    source_id: int
+    url: str
+    why: str  # for a person: "HTTP 404", "never archived"
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class PackageMeta:
     fiscal_period: dict[str, str] | None = None  # from default_time: used only when the data has no dates
     provenance: dict[str, Any] = field(default_factory=dict)  # review trail summary, decision, ...
     extra: dict[str, Any] = field(default_factory=dict)
+    licenses: list[dict[str, str]] = field(default_factory=list)  # Data Package `licenses`: [{"name", "path", "title"}]
+    publisher: dict[str, str] = field(default_factory=dict)  # a contributor with role "publisher": title, path, email
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class BuildPlan:
     columns: list[ColumnSpec]
     sources: list[SourceFile]  # in the order the legacy platform loaded them
     entries_file: Path | None = None  # the cube's rows, for the fallback
+    gone_sources: list[GoneSource] = field(default_factory=list)  # loaded once, not archived: build from the cube
 
 
 @dataclass
@@ -93,6 +107,11 @@ class BuildReport:
     dates: dict[str, dict[str, str]] = field(default_factory=dict)  # date field -> {"start", "end"}: days it covers
     files: list[dict[str, Any]] = field(default_factory=list)  # [{"path", "bytes", "sha256", "rows"}]
     notes: list[str] = field(default_factory=list)  # for a person: fallbacks, dropped columns, ...
+    sources_gone: list[dict[str, Any]] = field(default_factory=list)  # [{"id", "url", "why"}]: loaded, now unusable
+    # Per column with a legacy default_value: {"default_value", "filled"} cells the default filled as the rows were
+    # read, or {"default_value", "kept_empty"} cells left empty by a curator's choice.
+    defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    kept_empty_by_year: dict[str, dict[str, int]] = field(default_factory=dict)  # measure -> year -> empty cells
 
     def counts(self) -> dict[str, Any]:
         """Where the rows came from and what happened to them: for the descriptor, the run record and people."""

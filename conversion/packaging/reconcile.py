@@ -114,12 +114,17 @@ def reconcile(
     *,
     aggregates: Mapping[str, Any] | None,
     entries_csv: Path | None,
+    kept_empty: Mapping[str, KeptEmpty] | None = None,
 ) -> Reconciliation:
-    """Compare our build (totals keyed by package measure field) with the cube (keyed by legacy measure name)."""
+    """Compare our build (totals keyed by package measure field) with the cube (keyed by legacy measure name).
+    `kept_empty`: the measures whose empty cells a curator kept empty, compared with the legacy default added back,
+    so that the choice shows as an explained difference, not a mismatch."""
     cube = _cube_side(aggregates, entries_csv, sorted(set(measure_names.values())))
     if cube is None:
         return Reconciliation("unavailable", (rows, None), notes=["neither aggregates nor the cube's rows are known"])
     notes = list(cube.notes)
+    if kept_empty:
+        report_totals, report_by_year = _with_defaults(report_totals, report_by_year, kept_empty, notes)
     differences: list[Difference] = []
     complete = cube.rows is not None
     for measure, ours in sorted(report_totals.items()):
@@ -133,6 +138,38 @@ def reconcile(
     rows_differ = cube.rows is not None and cube.rows != rows
     status: Status = "mismatch" if differences or rows_differ else "match" if complete else "unavailable"
     return Reconciliation(status, (rows, cube.rows), differences, cube.source, notes)
+
+
+@dataclass(frozen=True)
+class KeptEmpty:
+    """A measure's empty cells that a curator kept empty where the legacy platform wrote its default_value."""
+
+    default: Decimal
+    by_year: Mapping[str, int]  # year ("" without a date column) -> cells
+
+
+def _with_defaults(
+    totals: Mapping[str, Decimal],
+    by_year: Mapping[str, Mapping[str, Decimal]],
+    kept_empty: Mapping[str, KeptEmpty],
+    notes: list[str],
+) -> tuple[dict[str, Decimal], dict[str, dict[str, Decimal]]]:
+    """Our totals as the legacy platform summed them: each kept-empty cell counted at the default it would have had."""
+    sums = dict(totals)
+    years_of = {measure: dict(years) for measure, years in by_year.items()}
+    for measure, kept in sorted(kept_empty.items()):
+        cells = sum(kept.by_year.values())
+        added = kept.default * cells
+        sums[measure] = sums.get(measure, Decimal(0)) + added
+        years = years_of.setdefault(measure, {})
+        for year, count in kept.by_year.items():
+            if year:
+                years[year] = years.get(year, Decimal(0)) + kept.default * count
+        notes.append(
+            f"{measure}: {cells} empty cell(s) kept empty by a curator's choice, where the legacy platform wrote "
+            f"its default value {kept.default}; compared with {added} added back, the difference that choice makes"
+        )
+    return sums, years_of
 
 
 def within_tolerance(ours: Decimal, legacy: Decimal) -> bool:

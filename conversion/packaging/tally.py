@@ -47,6 +47,10 @@ class Tally:
         self.shapes: list[tuple[int, Counter[str]]] = [
             (slot, Counter()) for slot, kind in enumerate(types) if kind.data_type != "string" and not kind.is_measure
         ]
+        # Per measure whose empty cells a curator keeps empty: those cells per year, for the reconciliation.
+        self.kept: list[tuple[int, Counter[str]]] = [
+            (slot, Counter()) for slot, column in enumerate(columns) if column.keep_empty and types[slot].is_measure
+        ]
         # Per date column: how many times each value was written (few distinct values), so the span can be taken
         # back too; a fiscal year counts as its whole calendar year, whatever precision its values have.
         self.dates: list[tuple[int, bool, Counter[str]]] = [
@@ -65,6 +69,8 @@ class Tally:
                     decimals = sum(map(Decimal, compress(texts, dotted)), Decimal(0))
                 whole[year] = whole.get(year, 0) + sign * integers
                 fractional[year] = fractional.get(year, Decimal(0)) + (decimals if sign > 0 else -decimals)
+        for slot, kept in self.kept:
+            _count(kept, Counter({year: texts.count("") for year, texts in _by_year(columns[slot], years)}), sign)
         for slot, shapes in self.shapes:
             _count(shapes, Counter(map(_shape, columns[slot])), sign)
         for slot, _, values in self.dates:
@@ -81,6 +87,10 @@ class Tally:
                 if any(sums):
                     by_year[name] = {year: total for year, total in sums.items() if year}
         return totals, by_year
+
+    def kept_empty(self) -> dict[str, dict[str, int]]:
+        """Per measure kept empty: its empty cells per year ("" without a date column), years with none left out."""
+        return {self.fields[slot]: {year: n for year, n in sorted(kept.items()) if n > 0} for slot, kept in self.kept}
 
     def shapes_seen(self) -> dict[str, set[str]]:
         return {self.fields[slot]: {shape for shape, n in shapes.items() if n > 0} for slot, shapes in self.shapes}

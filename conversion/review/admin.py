@@ -248,6 +248,10 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
                     dataset=dataset, decision=data["decision"], admin=request.user, reason=data["reason"]
                 )
             services.dataset_set_owner(dataset=dataset, owner=data["owner"], admin=request.user, reason=data["reason"])
+            if (licence := form.licence_choice()) is not None:
+                services.dataset_set_licence(
+                    dataset=dataset, licence=licence, admin=request.user, reason=data["reason"]
+                )
         except ValidationError as error:
             self.message_user(request, " ".join(error.messages), messages.ERROR)
         else:
@@ -289,7 +293,7 @@ class ReviewEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[ty
 class DatasetDecisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Decisions are made on the review page (through the service, which leaves a trace), never in a change form."""
 
-    list_display = ["dataset", "decision", "owner", "decided_by", "decided_at", "review_link"]
+    list_display = ["dataset", "decision", "owner", "licence", "decided_by", "decided_at", "review_link"]
     list_filter = ["decision"]
     list_select_related = ["dataset", "decided_by"]
     search_fields = ["dataset__name", "reason", "owner"]

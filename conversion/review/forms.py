@@ -10,6 +10,7 @@ from django import forms
 from conversion.models import DatasetDecision, DimensionMapping
 from conversion.packaging import vocabulary
 from conversion.review import mapping_rules
+from migration_site.lib.licences import LICENCES
 
 VOCABULARY_LIST = "column-types"
 # One list of the dataset's attribute paths for the whole page, as for the column types: a <select> per row listing
@@ -36,6 +37,12 @@ class MappingForm(forms.Form):
     currency = forms.CharField(max_length=3, required=False, widget=forms.TextInput(attrs={"size": 4}))
     direction = forms.ChoiceField(required=False, choices=[("", "-"), *[(d, d) for d in mapping_rules.DIRECTIONS]])
     phase = forms.ChoiceField(required=False, choices=[("", "-"), *[(p, p) for p in mapping_rules.PHASES]])
+    keep_empty = forms.BooleanField(
+        required=False,
+        label="keep empty cells empty",
+        help_text="The legacy platform wrote its default value into this measure's empty cells; tick to leave them "
+        "empty instead. Reconciliation then adds the default back to compare, and says so.",
+    )
 
     def __init__(self, *args: Any, mapping: DimensionMapping, paths: Sequence[str], **kwargs: Any) -> None:
         kwargs.setdefault("initial", initial_of(mapping))
@@ -81,7 +88,14 @@ class MappingForm(forms.Form):
             "parent": data["parent"] or None,
             "primary_key": data["primary_key"],
             "options": options,
+            "keep_empty": bool(data.get("keep_empty")) and self.has_legacy_default,
         }
+
+    @property
+    def has_legacy_default(self) -> bool:
+        """A measure with a legacy default_value: the only kind whose empty cells a curator may keep empty."""
+        mapping = self.mapping
+        return mapping.kind == DimensionMapping.Kind.MEASURE and mapping.source.get("default_value") is not None
 
 
 def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
@@ -97,6 +111,7 @@ def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
         "currency": options.get("currency", ""),
         "direction": options.get("direction", ""),
         "phase": options.get("phase", ""),
+        "keep_empty": bool(target.get("keep_empty")),
     }
 
 
@@ -121,9 +136,21 @@ class ReopenForm(forms.Form):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("", "-"), *DatasetDecision.Choice.choices], required=False)
     owner = forms.ChoiceField(required=False, help_text="Empty: the first manager of the legacy dataset.")
+    licence = forms.ChoiceField(
+        required=False,
+        choices=[("", "default (PACKAGE_LICENSE)"), *[(key, f"{key}: {item.title}") for key, item in LICENCES.items()]],
+        help_text="The licence the package is published under, from its next conversion.",
+    )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 50}))
 
     def __init__(self, *args: Any, team: Sequence[str], **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "decision")
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "default"), *[(name, name) for name in team]]
+
+    def licence_choice(self) -> str | None:
+        """The licence chosen; None when the form sent none (a page without the field leaves the licence as it is,
+        where an empty value would reset it to the default)."""
+        if self.add_prefix("licence") not in self.data:
+            return None
+        return str(self.cleaned_data["licence"])

@@ -39,6 +39,8 @@ def validate_target(
             _add(errors, link, "an attribute cannot point at itself")
     if column_type == "value":
         _measure_options(target.get("options") or {}, errors)
+    elif target.get("keep_empty"):
+        _add(errors, "keep_empty", "only a measure ('value') can keep its empty cells empty")
     return errors
 
 

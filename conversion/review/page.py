@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from conversion.models import ConversionRun, DatasetDecision, DimensionMapping, dataset_owner
+from conversion.models import ConversionRun, DatasetDecision, DimensionMapping, dataset_licence, dataset_owner
 from conversion.packaging import vocabulary
 from conversion.review.forms import DecisionForm, MappingForm, SaveForm
 from conversion.review.preview import Column, Preview, build_preview
@@ -71,10 +71,15 @@ def page_context(
         "save_form": save_form or SaveForm(),
         "decision": decision,
         "owner": dataset_owner(dataset, decision),
+        "licence": dataset_licence(decision),
         "decision_form": decision_form
         or DecisionForm(
             team=dataset.team_usernames,
-            initial={"decision": decision.decision if decision else "", "owner": decision.owner if decision else ""},
+            initial={
+                "decision": decision.decision if decision else "",
+                "owner": decision.owner if decision else "",
+                "licence": decision.licence if decision else "",
+            },
         ),
         "general_errors": general_errors or [],
         "counts": counts,

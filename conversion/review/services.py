@@ -16,8 +16,9 @@ from conversion.review import mapping_rules, proposals
 from conversion.source_data import read_source_data
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
+from migration_site.lib.licences import LICENCES
 
-EDITABLE_KEYS = ("column_type", "field", "title", "labelfor", "parent", "primary_key", "options")
+EDITABLE_KEYS = ("column_type", "field", "title", "labelfor", "parent", "primary_key", "options", "keep_empty")
 
 
 class MappingErrors(ValidationError):
@@ -221,6 +222,8 @@ def _target_from(mapping: DimensionMapping, data: Mapping[str, Any]) -> dict[str
     target["labelfor"] = target.get("labelfor") or None
     target["parent"] = target.get("parent") or None
     target["primary_key"] = bool(target.get("primary_key"))
+    if not target.get("keep_empty"):
+        target.pop("keep_empty", None)  # absent and off are the same choice: no edit without a change
     return target
 
 
@@ -269,6 +272,31 @@ def dataset_set_owner(*, dataset: LegacyDataset, owner: str, admin: Any, reason:
             action=ReviewEvent.Action.OWNER_SET,
             before={"owner": before},
             after={"owner": dataset_owner(dataset, record)},
+            user=admin,
+            reason=reason,
+        )
+    return record
+
+
+def dataset_set_licence(*, dataset: LegacyDataset, licence: str, admin: Any, reason: str) -> DatasetDecision:
+    """Choose the dataset's licence ("": PACKAGE_LICENSE); the next conversion writes it into the package. Nothing is
+    recorded when the choice is the one already made."""
+    roles.require(admin, roles.DECIDE)
+    if licence and licence not in LICENCES:
+        raise ValidationError({"licence": f"'{licence}' is not a known licence ({', '.join(LICENCES)})"})
+    with transaction.atomic():
+        record, _ = DatasetDecision.objects.select_for_update().get_or_create(dataset=dataset)
+        before = record.licence
+        if before == licence:
+            return record
+        record.licence = licence
+        record.save(update_fields=["licence"])
+        ReviewEvent.objects.create(
+            dataset=dataset,
+            subject="licence",
+            action=ReviewEvent.Action.LICENCE_SET,
+            before={"licence": before or None},  # None: the site's default (PACKAGE_LICENSE)
+            after={"licence": licence or None},
             user=admin,
             reason=reason,
         )

@@ -6,7 +6,14 @@ from typing import Any
 from datasets.sample_legacy.instance import SampleDataset, with_base
 
 LANGUAGE_LABELS = {"de": "German", "en": "English", "is": "Icelandic"}
-TERRITORY_LABELS = {"DE": "Germany", "GB": "United Kingdom", "GH": "Ghana", "IS": "Iceland", "US": "United States"}
+TERRITORY_LABELS = {
+    "DE": "Germany",
+    "GB": "United Kingdom",
+    "GH": "Ghana",
+    "IS": "Iceland",
+    "NZ": "New Zealand",
+    "US": "United States",
+}
 CATEGORY_LABELS = {"budget": "Budget", "spending": "Expenditure", "other": "Other"}
 DATASET_FIELDS = ("label", "name", "description", "default_time", "schema_version", "currency", "category")
 SEO_FIELDS = ("serp_title", "serp_teaser")

@@ -137,6 +137,23 @@ def _is_aws(endpoint: str) -> bool:
 
 
 @register(TAG)
+def check_contact_email(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    """data.gov's harvester refuses a data.json dataset whose contactPoint has no `hasEmail`; only an organisation's
+    e-mail (in the database, which checks do not read) or PUBLIC_CONTACT_EMAIL can give one."""
+    if settings.DEBUG or settings.PUBLIC_CONTACT_EMAIL:
+        return []
+    return [
+        CheckWarning(
+            "PUBLIC_CONTACT_EMAIL is empty: data.json's datasets whose organisation has no e-mail (and the feed's and"
+            " bulk files' own, unless the default organisation has one) have no contact e-mail, and data.gov's"
+            " harvester refuses them.",
+            hint="Set PUBLIC_CONTACT_EMAIL, or give every organisation an e-mail (admin: Conversion > Organisations).",
+            id="migration.W008",
+        )
+    ]
+
+
+@register(TAG)
 def check_heartbeats(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """A running job stamps its run every CONVERSION_HEARTBEAT_SECONDS (publications too); a run silent for longer
     than its queue's timeout counts as dead and is replaced. A timeout no longer than the interval would replace live

@@ -109,11 +109,11 @@ def test_cells_are_converted_with_the_legacy_rules(tmp_path):
     )
     report, rows, _ = built(tmp_path, plan(tmp_path, content, columns=columns))
     assert rows == [
-        {"amount": "1234.5", "year": "2012", "month": "2012-03", "day": "2012-01-05",
+        {"amount": "1234.5", "year": "2012-01-01", "month": "2012-03-01", "day": "2012-01-05",
          "agency": "embaetti-forseta-islands", "label": "Embætti forseta Íslands ", "region": "Lindenau",
          "colour": "#555555"},
-        {"amount": "0", "year": "2013", "month": "2013-12", "day": "2013-12-31", "agency": "a+b", "label": "a+b",
-         "region": "Lindenau", "colour": "#555555"},
+        {"amount": "0", "year": "2013-01-01", "month": "2013-12-01", "day": "2013-12-31", "agency": "a+b",
+         "label": "a+b", "region": "Lindenau", "colour": "#555555"},
     ]  # fmt: skip
     assert (report.rows_read, report.rows_written, report.rows_rejected) == (2, 2, 0)
 
@@ -275,7 +275,7 @@ def test_a_later_row_with_the_same_key_replaces_the_earlier_one(tmp_path):
     assert [(row["agency_name"], row["amount"]) for row in rows] == [("A", "10"), ("C", "30"), ("b", "25"), ("A", "40")]
     assert (report.rows_read, report.rows_written, report.overwritten) == (5, 4, 1)
     assert report.overwritten_examples == [
-        {"key": {"time": "2012", "agency_id": "b"}, "replaced": {"source_id": 1, "row": 2},
+        {"key": {"time": "2012-01-01", "agency_id": "b"}, "replaced": {"source_id": 1, "row": 2},
          "by": {"source_id": 2, "row": 1}},
     ]  # fmt: skip
     assert report.totals == {"amount": Decimal(105)}
@@ -445,7 +445,7 @@ def test_the_descriptor_types_every_field_and_builds_the_model(tmp_path):
         ("object", "string", "object-classification:generic:level1:code", "object-classification"),
     ]
     assert fields[0]["decimalChar"] == "." and fields[0]["groupChar"] == ""
-    assert fields[1]["format"] == "%Y"  # year-only values keep their granularity
+    assert fields[1]["format"] == "%Y-%m-%d"  # year-only values are written as their first day
     model = package["model"]
     assert model["measures"] == {
         "amount": {"source": "amount", "title": "Amount", "currency": "EUR", "factor": 1, "direction": "expenditure"}
@@ -466,7 +466,7 @@ def test_the_descriptor_types_every_field_and_builds_the_model(tmp_path):
 
 def test_the_descriptor_keeps_the_legacy_metadata(tmp_path):
     report, _, package = built(tmp_path, plan(tmp_path, BUDGET))
-    assert package["name"] == "lindenau-budget" and package["profile"] == "tabular-data-package"
+    assert package["name"] == "lindenau-budget" and package["profile"] == "data-package"
     assert package["profiles"] == {"fiscal": "*", "tabular": "*"}
     assert (package["countryCode"], package["legacy"]["territories"]) == ("DE", ["de", "AT"])
     assert (package["currency"], package["granularity"]) == ("EUR", "aggregated")
@@ -490,20 +490,29 @@ def test_the_descriptor_keeps_the_legacy_metadata(tmp_path):
 @pytest.mark.parametrize(
     ("column_type", "values", "expected"),
     [
-        ("date:generic", ["2012", "2013"], {"type": "date", "format": "%Y"}),
-        ("date:generic", ["2012-03", "2012-04"], {"type": "date", "format": "%Y-%m"}),
+        ("date:generic", ["2012", "2013"], {"type": "date", "format": "%Y-%m-%d"}),
+        ("date:generic", ["2012-03", "2012-04"], {"type": "date", "format": "%Y-%m-%d"}),
         ("date:generic", ["2012-03-31"], {"type": "date", "format": "%Y-%m-%d"}),
-        ("date:generic", ["2012", "2012-03-31"], {"type": "string"}),
+        ("date:generic", ["2012", "2012-03-31"], {"type": "date", "format": "%Y-%m-%d"}),
         ("date:fiscal-year", ["2012", "2013"], {"type": "integer"}),
         ("date:fiscal-year", ["2012-01-01"], {"type": "string"}),
     ],
 )
-def test_date_fields_say_the_granularity_written(tmp_path, column_type, values, expected):
+def test_date_fields_are_iso_days_whatever_the_granularity_read(tmp_path, column_type, values, expected):
+    """OpenSpending's loader reads dates only as ISO days: months and years are written as their first day."""
     columns = [AMOUNT, col("when", "when", "date", column_type)]
     content = "amount,when\n" + "".join(f"1,{value}\n" for value in values)
     _, _, package = built(tmp_path, plan(tmp_path, content, columns=columns))
     field = package["resources"][0]["schema"]["fields"][1]
     assert {key: field[key] for key in ("type", "format") if key in field} == expected
+
+
+def test_months_are_written_as_days_and_still_span_whole_months(tmp_path):
+    columns = [AMOUNT, col("when", "when", "date", "date:generic")]
+    report, rows, package = built(tmp_path, plan(tmp_path, "amount,when\n1,2012-10\n2,2013-03\n", columns=columns))
+    assert [row["when"] for row in rows] == ["2012-10-01", "2013-03-01"]
+    assert package["fiscalPeriod"] == {"start": "2012-10-01", "end": "2013-03-31"}
+    assert any(note.startswith("when: 2 value(s) name a month or a year") for note in report.notes)
 
 
 def test_a_date_shape_seen_only_in_a_replaced_row_does_not_count(tmp_path):

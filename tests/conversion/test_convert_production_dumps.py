@@ -50,9 +50,12 @@ def test_a_dump_with_data_converts_from_its_sources_validates_and_reconciles(con
 
 @pytest.mark.parametrize("name", ["ukgov-finances-cra", "tunisia_budget"])
 def test_a_dump_without_data_is_reported_not_convertible_with_the_reason(converted, name):
-    assert f"{name}: not convertible" in converted
-    assert "no data" in converted.split(f"{name}: not convertible")[1].splitlines()[0]
-    assert not ConversionRun.objects.filter(dataset__name=name).exists()
+    assert f"{name}: not convertible: " in converted
+    reason = converted.split(f"{name}: not convertible: ")[1].splitlines()[0]
+    assert "no data" in reason
+    # The outcome is recorded as a run of its own, with the reason the command printed, and no package.
+    run = ConversionRun.objects.get(dataset__name=name)
+    assert (run.status, run.error, run.package_path) == (ConversionRun.Status.NOT_CONVERTIBLE, reason, "")
 
 
 @pytest.mark.parametrize("name", WITH_DATA)

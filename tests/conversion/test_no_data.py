@@ -7,7 +7,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
@@ -67,18 +66,31 @@ def test_unreachable_sources_and_an_empty_cube_are_not_convertible_before_a_run(
     empty_cube(approved)
     problem = convertible_problem(LegacyDataset.objects.get(pk=approved.pk))
     assert problem == "no data: none of its source files was archived and the legacy cube has no rows"
-    output = convert(NAME)  # no CommandError: skipped, not failed
+    output = convert(NAME)  # no CommandError: not convertible, not failed
     assert f"{NAME}: not convertible: " in output and "no data" in output
     assert "1 not convertible" in output
-    assert not ConversionRun.objects.exists()
+    [run] = ConversionRun.objects.all()  # recorded, as a run that found it would be; no job was queued
+    assert run.status == ConversionRun.Status.NOT_CONVERTIBLE and run.error == problem and not run.job_id
+    assert status_row(NAME)["conversion_problem"] == problem
+
+
+def test_a_dataset_still_without_data_is_not_converted_again(approved):
+    Source.objects.filter(dataset=approved).update(archive_status=Source.ArchiveStatus.UNREACHABLE)
+    empty_cube(approved)
+    first = convert("--all-approved")
+    again = convert("--all-approved")
+    assert ConversionRun.objects.count() == 1
+    assert f"{NAME}: not convertible: no data: " in again and "(unchanged since run " in again
+    assert "1 not convertible" in first and "1 not convertible" in again
 
 
 def test_empty_archived_sources_and_no_cube_rows_are_not_convertible(approved):
     empty_sources(approved)
     LegacyDataset.objects.filter(pk=approved.pk).update(entries_file="", entry_count=None)
     dataset = LegacyDataset.objects.get(pk=approved.pk)
-    with pytest.raises(ValidationError, match=r"no data: its 2 archived source file\(s\) are empty"):
-        runs.conversion_request(dataset=dataset, sync=True)
+    run = runs.conversion_request(dataset=dataset, sync=True)
+    assert run.status == ConversionRun.Status.NOT_CONVERTIBLE
+    assert run.error.startswith("no data: its 2 archived source file(s) are empty")
     assert "the legacy cube's rows were not exported" in convertible_problem(dataset)
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from conversion.models import DimensionMapping, ReviewEvent
+from conversion.review import mapping_rules
 from datasets.models import LegacyDataset
 from tests.factories import make_user, mapping
 
@@ -69,6 +70,35 @@ def test_a_valid_hand_edit_is_saved_and_traced(client, curator, proposed):
     assert kind.status == Status.EDITED and kind.column_type == "economic-classification:generic:code"
     event = ReviewEvent.objects.get(mapping=kind)
     assert event.user == curator and event.reason == "Aufwendungen and Erträge are economic"
+
+
+def test_a_measure_with_a_legacy_default_can_keep_its_empty_cells_empty(client, curator, proposed):
+    """Only `ergebnis` has a legacy default_value among Lindenau's measures: only its row offers the choice, and a
+    save records it in the target and the trail, with the reason."""
+    client.force_login(curator)
+    ergebnis, amount = mapping(proposed, "ergebnis"), mapping(proposed, "amount")
+    page = client.get(page_url(proposed)).content.decode()
+    assert f'name="m{ergebnis.pk}-keep_empty"' in page and "legacy default 0" in page
+    assert f'name="m{amount.pk}-keep_empty"' not in page
+
+    data = _form_data(client, proposed)
+    data[f"m{ergebnis.pk}-keep_empty"] = "on"
+    data[f"m{amount.pk}-keep_empty"] = "on"  # forged for a measure without a default: ignored
+    data["reason"] = "an empty Ergebnis means the accounts are not closed, not zero"
+    assert client.post(page_url(proposed), data).status_code == 302
+    ergebnis.refresh_from_db()
+    amount.refresh_from_db()
+    assert ergebnis.status == Status.EDITED and ergebnis.current_target["keep_empty"] is True
+    assert amount.status == Status.PROPOSED and "keep_empty" not in amount.current_target
+    event = ReviewEvent.objects.get(mapping=ergebnis)
+    assert event.after["keep_empty"] is True and event.reason.startswith("an empty Ergebnis")
+
+
+def test_only_a_measure_may_keep_its_empty_cells_empty(curator, proposed):
+    label = mapping(proposed, "produktbereich.label")
+    target = {**label.current_target, "keep_empty": True}
+    errors = mapping_rules.validate_target(target, path=label.legacy_path, paths=[], samples=[])
+    assert errors["keep_empty"] == ["only a measure ('value') can keep its empty cells empty"]
 
 
 def test_the_preview_follows_the_unsaved_form(client, curator, proposed):

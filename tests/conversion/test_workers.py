@@ -180,7 +180,8 @@ def _make_the_source_big(dataset, tmp_path, *, rows):
             writer.writerow(row)
     name = default_storage.save(f"legacy/{dataset.name}/sources/big.csv", ContentFile(path.read_bytes()))
     Source.objects.filter(pk=sources[0].pk).update(archived_file=name)
-    Source.objects.filter(pk__in=[s.pk for s in sources[1:]]).update(archive_status="unreachable", archived_file="")
+    # Gone, not merely unreachable: a loaded source that cannot be read makes the build use the cube's rows instead.
+    Source.objects.filter(pk__in=[s.pk for s in sources[1:]]).delete()
 
 
 def _key_columns(dataset, header):

@@ -40,7 +40,7 @@ def test_the_changelist_lists_every_dataset_with_its_state(staff, imported):
     [
         ({"private__exact": "1"}, {"hafnarvik-utgjold-2013"}),
         ({"incomplete": "no_model"}, {"riverton-draft-budget-2015"}),
-        ({"incomplete": "any"}, {"riverton-draft-budget-2015"}),
+        ({"incomplete": "any"}, {"riverton-draft-budget-2015", "kestrel-bay-budget-2016"}),
         ({"territory": "IS"}, {"hafnarvik-utgjold-2013"}),
         ({"q": "Lindqvist"}, set()),
         ({"q": "kmueller"}, {"lindenau-haushalt"}),

@@ -15,12 +15,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from datasets.models import LegacyDataset, Source
+from tests.conftest import SAMPLE_DATASETS
 
 pytestmark = pytest.mark.django_db
 
 TARGET = "lindenau-haushalt"
 SOURCE_ID = 4101
-OTHERS = 5  # the sample export holds six datasets
+OTHERS = len(SAMPLE_DATASETS) - 1  # the sample export holds every dataset of the instance, TARGET among them
 SECRET = b"root:x:0:0:this file lives outside the dump\n"
 
 

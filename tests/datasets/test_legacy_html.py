@@ -293,6 +293,7 @@ def test_managed_datasets_on_the_servers_dashboard_and_profiles(server):
         "lindenau-haushalt",
         "northfield-spending-2014",
         "wdmmg-regional-2009",
+        "saltmarsh-capital-programme",
     ]
     assert parse_managed_datasets(page(server, "/account/sreader")) == []
 

@@ -9,8 +9,11 @@ import pytest
 from django.core.management import call_command
 
 from datasets.management.commands.migration_status import COLUMNS, fit, table
+from tests.conftest import SAMPLE_DATASETS
 
-PROGRESS = ["mapping", "decision", "owner", "conversion", "rows", "reconciliation", "package"]
+PROGRESS = ["mapping", "decision", "owner", "conversion", "rows", "built from", "reconciliation", "package"]
+# The sample imported: hafnarvik is private; riverton (no model) and kestrel (no data) are incomplete.
+SAMPLE_SUMMARY = f"{len(SAMPLE_DATASETS)} datasets: 1 private, 2 incomplete."
 LONG_NAME = "a-dataset-whose-name-is-longer-than-any-column-used-to-be"
 
 
@@ -29,6 +32,7 @@ def row(name, **values):
         "owner": "kmueller",
         "conversion_status": "succeeded",
         "rows": 24,
+        "built_from": "sources",
         "reconciliation": "match",
         "package_path": f"packages/{name}/runs/7",
         "publication_status": "published",
@@ -99,7 +103,7 @@ def test_the_command_fits_the_terminal_and_says_what_it_left_out(proposed, monke
     lines = out.getvalue().splitlines()
     assert titles(lines[0])[:3] == ["dataset", "mapping", "conversion"]
     assert "lagoon-district-expenditure" in out.getvalue()
-    assert lines[-2] == "6 datasets: 1 private, 1 incomplete."
+    assert lines[-2] == SAMPLE_SUMMARY
     assert lines[-1].startswith("Not shown, to fit 90 characters: ") and lines[-1].endswith("(--wide shows them).")
     assert all(len(line) <= 90 for line in lines[:-1])
 
@@ -113,6 +117,7 @@ def test_wide_shows_every_column_and_json_every_key(proposed, monkeypatch):
 
     header = titles(wide.getvalue().splitlines()[0])
     assert all(title in header for title in PROGRESS)
-    assert wide.getvalue().splitlines()[-1] == "6 datasets: 1 private, 1 incomplete."
+    assert wide.getvalue().splitlines()[-1] == SAMPLE_SUMMARY
     rows = json.loads(data.getvalue())
-    assert {"mapping_status", "decision", "owner", "conversion_status", "rows", "reconciliation"} <= set(rows[0])
+    keys = {"mapping_status", "decision", "owner", "conversion_status", "rows", "built_from", "reconciliation"}
+    assert keys <= set(rows[0])

@@ -21,9 +21,15 @@ from django.core.management.base import CommandError
 
 from conversion.models import ConversionRun
 from publishing.store import public_storage
-from tests.sample import SampleSnapshots, Snapshot, datasets_by_name
+from tests.sample import CONVERTED, SampleSnapshots, Snapshot, datasets_by_name
 
-PUBLIC = ["lagoon-district-expenditure", "lindenau-haushalt", "northfield-spending-2014", "wdmmg-regional-2009"]
+PUBLIC = [
+    "lagoon-district-expenditure",
+    "lindenau-haushalt",
+    "northfield-spending-2014",
+    "saltmarsh-capital-programme",
+    "wdmmg-regional-2009",
+]
 
 
 @pytest.fixture
@@ -31,7 +37,7 @@ def converted(s3_storage, curator, sample_snapshots: SampleSnapshots):
     """Every sample dataset with a model reviewed by `curator` and converted, its packages in the S3 bucket: the
     session's run of the whole pipeline (tests/sample.py), restored into this test's database and bucket."""
     restore_on_s3(sample_snapshots.converted, s3_storage)
-    assert ConversionRun.objects.succeeded().count() == 5
+    assert ConversionRun.objects.succeeded().count() == CONVERTED
     return datasets_by_name()
 
 

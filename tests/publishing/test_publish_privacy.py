@@ -11,7 +11,7 @@ from conversion.review.services import dataset_decide
 from publishing import runs, store
 from publishing.models import PublicationRun, PublishedPackage
 from tests.publishing.conftest import PUBLIC, keys, publish, registry_ids, restore_on_s3
-from tests.sample import datasets_by_name
+from tests.sample import CONVERTED, datasets_by_name
 
 pytestmark = pytest.mark.django_db
 Choice = DatasetDecision.Choice
@@ -25,7 +25,7 @@ def published(s3_storage, curator, sample_snapshots, settings):
     a change starts has run when the change returns."""
     settings.REDIS_URL = ""
     restore_on_s3(sample_snapshots.published, s3_storage)
-    assert ConversionRun.objects.succeeded().count() == 5
+    assert ConversionRun.objects.succeeded().count() == CONVERTED
     assert registry_ids(s3_storage) == ["kmueller/lindenau-haushalt", "pwright/northfield-spending-2014"]
     return datasets_by_name()
 

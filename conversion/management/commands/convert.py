@@ -17,6 +17,8 @@ from migration_site.lib.commands import FAILED, Outcome, datasets_named, each_da
 # package is built from; converting again would drop the acceptance.
 RUN_EVENT_PREFIX = "conversion run "
 NOT_CONVERTIBLE = "not convertible"  # an outcome, not a failure: converting again cannot help
+# A latest run with one of these outcomes stands until something it was built from changes.
+CURRENT = (ConversionRun.Status.SUCCEEDED, ConversionRun.Status.NOT_CONVERTIBLE)
 
 
 class Command(BaseCommand):
@@ -55,6 +57,9 @@ class Command(BaseCommand):
 
     def _convert(self, dataset: LegacyDataset, sync: bool, skip_current: bool) -> Outcome:
         current = current_conversion(dataset) if skip_current else None
+        if current is not None and current.status == ConversionRun.Status.NOT_CONVERTIBLE:
+            text = f"{dataset.name}: not convertible: {current.error} (unchanged since run {current.pk})"
+            return text, NOT_CONVERTIBLE
         if current is not None:
             return f"{dataset.name}: unchanged since conversion run {current.pk}, not converted again", "unchanged"
         try:
@@ -77,11 +82,11 @@ class Command(BaseCommand):
 
 
 def current_conversion(dataset: LegacyDataset) -> ConversionRun | None:
-    """The dataset's latest run when it succeeded and nothing its package is built from changed since it was queued:
-    the legacy data (a re-import saves the dataset), a mapping, the decision or the owner. A failed latest run is
-    not current: converting again is the retry."""
-    run = ConversionRun.objects.filter(dataset=dataset).only("pk", "status", "queued_at").first()
-    if run is None or run.status != ConversionRun.Status.SUCCEEDED or dataset.updated_at > run.queued_at:
+    """The dataset's latest run when it succeeded (or found no data) and nothing its package is built from changed
+    since it was queued: the legacy data (a re-import saves the dataset), a mapping, the decision or the owner. A
+    failed latest run is not current: converting again is the retry."""
+    run = ConversionRun.objects.filter(dataset=dataset).only("pk", "status", "queued_at", "error").first()
+    if run is None or run.status not in CURRENT or dataset.updated_at > run.queued_at:
         return None
     since = run.queued_at
     mappings = DimensionMapping.objects.filter(Q(reviewed_at__gt=since) | Q(proposed_at__gt=since), dataset=dataset)

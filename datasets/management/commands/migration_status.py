@@ -61,6 +61,7 @@ COLUMNS = [
     Column("owner", "owner", 7),
     Column("conversion", "conversion_status", 2),
     Column("rows", "rows", 4),
+    Column("built from", "built_from", 4),
     Column("reconciliation", "reconciliation", 3),
     Column("package", "publication_status", 5),
     Column("incomplete because", "incomplete_reasons", 9, wraps=True),
