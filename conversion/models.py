@@ -19,10 +19,11 @@ __all__ = ["Organisation", "OrganisationOwner"]  # models of their own module, r
 
 class DimensionMappingQuerySet(QuerySet["DimensionMapping"]):
     def needs_review(self) -> DimensionMappingQuerySet:
-        return self.filter(status__in=[DimensionMapping.Status.PROPOSED, DimensionMapping.Status.EDITED])
+        """What waits for a curator: proposals, edits, and mappings sent back (those first in the queue)."""
+        return self.exclude(status__in=DimensionMapping.DECIDED)
 
     def open(self) -> DimensionMappingQuerySet:
-        return self.exclude(status__in=[DimensionMapping.Status.APPROVED, DimensionMapping.Status.REJECTED])
+        return self.exclude(status__in=DimensionMapping.DECIDED)
 
     def confident(self) -> DimensionMappingQuerySet:
         return self.filter(ambiguous=False)
@@ -38,7 +39,8 @@ class DimensionMapping(models.Model):
         PROPOSED = "proposed", "proposed"
         EDITED = "edited", "edited"
         APPROVED = "approved", "approved"
-        REJECTED = "rejected", "rejected"
+        DROPPED = "dropped", "dropped from the package"  # a decision: the column is left out, and the page says so
+        SENT_BACK = "sent_back", "sent back"  # the proposal is wrong: another curator or a migration admin decides
 
     class Kind(models.TextChoices):
         MEASURE = "measure", "measure"
@@ -63,10 +65,11 @@ class DimensionMapping(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
+    rejection_reason = models.TextField(blank=True, help_text="Why it was dropped from the package or sent back.")
     proposed_at = models.DateTimeField(default=timezone.now)
 
     objects = DimensionMappingQuerySet.as_manager()
+    DECIDED = (Status.APPROVED, Status.DROPPED)  # a curator's last word; a mapping sent back still waits
 
     class Meta:
         ordering = ["dataset__name", "position", "legacy_path"]
@@ -89,7 +92,8 @@ class DimensionMapping(models.Model):
 
     @property
     def is_reviewed(self) -> bool:
-        return self.status in {self.Status.APPROVED, self.Status.REJECTED}
+        """Decided: approved, or dropped from the package. Only a migration admin reopens it."""
+        return self.status in self.DECIDED
 
     def approve(self, *, reviewer: Any) -> None:
         self.status = self.Status.APPROVED
@@ -98,8 +102,14 @@ class DimensionMapping(models.Model):
         self.rejection_reason = ""
         self.save(update_fields=["status", "reviewer", "reviewed_at", "rejection_reason"])
 
-    def reject(self, *, reviewer: Any, reason: str) -> None:
-        self.status = self.Status.REJECTED
+    def drop(self, *, reviewer: Any, reason: str) -> None:
+        self._review(self.Status.DROPPED, reviewer, reason)
+
+    def send_back(self, *, reviewer: Any, reason: str) -> None:
+        self._review(self.Status.SENT_BACK, reviewer, reason)
+
+    def _review(self, status: str, reviewer: Any, reason: str) -> None:
+        self.status = status
         self.reviewer = reviewer
         self.reviewed_at = timezone.now()
         self.rejection_reason = reason
@@ -172,7 +182,9 @@ class ReviewEvent(models.Model):
         PROPOSED = "proposed", "proposed"
         EDITED = "edited", "edited"
         APPROVED = "approved", "approved"
-        REJECTED = "rejected", "rejected"
+        REJECTED = "rejected", "rejected (before dropping and sending back were told apart)"
+        DROPPED = "dropped", "dropped from the package"
+        SENT_BACK = "sent_back", "sent back"
         REOPENED = "reopened", "reopened"
         DECIDED = "decided", "decided"
         OWNER_SET = "owner_set", "owner set"

@@ -176,7 +176,22 @@ def _provenance(dataset: LegacyDataset, decision: DatasetDecision | None) -> dic
         "decision": (
             {"decision": decision.decision, "reason": decision.reason} if decision and decision.decision else None
         ),
+        "dropped_columns": _dropped_columns(dataset),
     }
+
+
+def _dropped_columns(dataset: LegacyDataset) -> list[dict[str, Any]]:
+    """The legacy columns a curator left out of the package, with why and who: the package page lists them."""
+    dropped = DimensionMapping.objects.filter(dataset=dataset, status=DimensionMapping.Status.DROPPED).in_order()
+    return [
+        {
+            "path": mapping.legacy_path,
+            "column": mapping.source.get("column"),
+            "reason": mapping.rejection_reason,
+            "by": mapping.reviewer.username if mapping.reviewer else None,
+        }
+        for mapping in dropped.select_related("reviewer")
+    ]
 
 
 def _usable_sources(dataset: LegacyDataset) -> Any:

@@ -1,4 +1,5 @@
-"""Admin for conversion runs: status, errors, the reconciliation table, re-run and accept-a-mismatch."""
+"""Admin for conversion runs: status, errors, the reconciliation table, re-run and accept-a-mismatch; each run links
+to its dataset's admin page, where the pipeline buttons are (publishing/dataset_admin.py)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def reconciliation_table(run: ConversionRun) -> SafeString | str:
 class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = [
         "id",
-        "dataset",
+        "dataset_link",
         "status_shown",
         "built_from",
         "rows_written",
@@ -72,7 +73,7 @@ class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[
     date_hierarchy = "queued_at"
     actions = ["rerun"]
     readonly_fields = (
-        "dataset",
+        "dataset_link",
         "status",
         "not_convertible_shown",
         "requested_by",
@@ -133,6 +134,11 @@ class ConversionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: ignore[
         else:
             self.message_user(request, "The mismatch is accepted; the package may be published.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:conversion_conversionrun_change", args=[run.pk]))
+
+    @admin.display(description="dataset", ordering="dataset__name")
+    def dataset_link(self, run: ConversionRun) -> SafeString:
+        url = reverse("admin:datasets_legacydataset_change", args=[run.dataset_id])
+        return format_html('<a href="{}">{}</a>', url, run.dataset.name)
 
     @admin.display(description="status", ordering="status")
     def status_shown(self, run: ConversionRun) -> str:

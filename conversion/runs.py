@@ -234,8 +234,6 @@ def reconciliation_accept(*, run: ConversionRun, admin: Any, reason: str) -> Non
 
 def approved_datasets() -> list[LegacyDataset]:
     """Datasets whose every mapping is reviewed, with at least one approved."""
-    reviewed = DimensionMapping.objects.exclude(
-        status__in=[DimensionMapping.Status.APPROVED, DimensionMapping.Status.REJECTED]
-    ).values("dataset_id")
+    reviewed = DimensionMapping.objects.exclude(status__in=DimensionMapping.DECIDED).values("dataset_id")
     approved = DimensionMapping.objects.filter(status=DimensionMapping.Status.APPROVED).values("dataset_id")
     return list(LegacyDataset.objects.filter(pk__in=approved).exclude(pk__in=reviewed).order_by("name"))

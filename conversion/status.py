@@ -19,10 +19,11 @@ def extend_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]
         for row in DimensionMapping.objects.values("dataset__name").annotate(
             total=Count("id"),
             proposed=Count("id", filter=Q(status=Status.PROPOSED)),
-            ambiguous=Count("id", filter=Q(ambiguous=True) & ~Q(status__in=[Status.APPROVED, Status.REJECTED])),
+            ambiguous=Count("id", filter=Q(ambiguous=True) & ~Q(status__in=DimensionMapping.DECIDED)),
             approved=Count("id", filter=Q(status=Status.APPROVED)),
             edited=Count("id", filter=Q(status=Status.EDITED)),
-            rejected=Count("id", filter=Q(status=Status.REJECTED)),
+            dropped=Count("id", filter=Q(status=Status.DROPPED)),
+            sent_back=Count("id", filter=Q(status=Status.SENT_BACK)),
         )
     }
     decisions = {decision.dataset_id: decision for decision in DatasetDecision.objects.all()}
@@ -33,7 +34,8 @@ def extend_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]
             {
                 "mapping_status": mapping_status(count),
                 "mappings": {
-                    key: count.get(key, 0) for key in ("proposed", "ambiguous", "approved", "edited", "rejected")
+                    key: count.get(key, 0)
+                    for key in ("proposed", "ambiguous", "approved", "edited", "dropped", "sent_back")
                 },
                 "decision": decision.decision if decision and decision.decision else None,
                 "owner": dataset_owner(dataset, decision),
@@ -42,11 +44,11 @@ def extend_status(rows: dict[str, dict[str, Any]], datasets: list[LegacyDataset]
 
 
 def mapping_status(count: dict[str, Any]) -> str:
-    """none: nothing proposed; approved: every mapping approved or rejected; needs_review otherwise."""
+    """none: nothing proposed; approved: every mapping approved or dropped; needs_review otherwise."""
     total = count.get("total", 0)
     if not total:
         return "none"
-    if count.get("approved", 0) + count.get("rejected", 0) == total:
+    if count.get("approved", 0) + count.get("dropped", 0) == total:
         return "approved"
     return "needs_review"
 

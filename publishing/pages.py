@@ -15,7 +15,7 @@ from publishing.models import PublishedPackage
 
 MAX_DIFFERENCES = 10
 # Provenance keys the page shows in sentences and tables of their own, not as "key: value".
-SHOWN_APART = {"notes", "sources_gone", "default_values"}
+SHOWN_APART = {"notes", "sources_gone", "default_values", "dropped_columns"}
 PERIOD_NOTES = {
     "data": "the first and last dates in the data",
     LEGACY_DEFAULT_TIME: "the data has no dates: this is the year the legacy platform showed by default",
@@ -73,6 +73,7 @@ class Summary:
     built_from: str  # "sources" or "cube": where the rows were read
     sources_gone: list[tuple[str, str, str]]  # id, address (dead: shown as text), why: loaded once, now gone
     defaults: list[DefaultFill]  # per column with a legacy default_value: the cells it filled, or kept empty
+    dropped: list[tuple[str, str, str]]  # legacy path, source column, why: columns a curator left out
 
 
 def summary(package: PublishedPackage) -> Summary:
@@ -97,6 +98,10 @@ def summary(package: PublishedPackage) -> Summary:
         built_from=str(provenance.get("built_from") or ""),
         sources_gone=[_gone(item) for item in dicts_in(provenance.get("sources_gone"))],
         defaults=_defaults(provenance.get("default_values")),
+        dropped=[
+            (_text(item.get("path")), _text(item.get("column")), _text(item.get("reason")))
+            for item in dicts_in(provenance.get("dropped_columns"))
+        ],
     )
 
 

@@ -83,8 +83,10 @@ def test_a_second_demo_changes_nothing_says_so_and_keeps_the_passwords(tmp_path)
     assert f"Imported {ALL} dataset folders: {ALL} unchanged" in second
     assert "northfield-spending-2014: unchanged since conversion run" in second
     assert "northfield-spending-2014: unchanged at pwright/northfield-spending-2014, nothing uploaded" in second
-    # Waiting: every dataset with a model but northfield, whose mappings were all confident.
-    assert f"{ALL} datasets: 1 converted and reconciled, 1 published, {ALL - 2} waiting for a curator." in second
+    # Waiting: every dataset with a model but northfield, whose mappings were all confident, and kestrel (no data).
+    assert f"{ALL} datasets: 1 converted and reconciled, 1 published, {ALL - 3} waiting for a curator." in second
+    assert "To do for the migration admins" in second
+    assert "- kestrel-bay-budget-2016: no data:" in second
     assert "Nothing changed since the last run" in second
     assert ConversionRun.objects.count() == runs
 

@@ -14,13 +14,21 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
 from conversion.models import DatasetDecision, DimensionMapping, DimensionMappingQuerySet, ReviewEvent
 from conversion.review import services
-from conversion.review.forms import DecisionForm, RejectForm, ReopenForm, SaveForm
-from conversion.review.page import mapping_rows, page_context, preview_for
+from conversion.review.forms import DecisionForm, ReasonForm, ReopenForm, SaveForm
+from conversion.review.page import (
+    check_rows,
+    error_summary,
+    invalid_fields,
+    mapping_rows,
+    page_context,
+    preview_for,
+)
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
 from migration_site.lib.admin import ReadOnlyAdminMixin
@@ -29,7 +37,7 @@ Status = DimensionMapping.Status
 
 
 class QueueFilter(admin.SimpleListFilter):
-    """The queue opens on what needs review; approved and rejected mappings are one click away."""
+    """The queue opens on what needs review, mappings sent back first; decided ones are one click away."""
 
     title = "review"
     parameter_name = "review"
@@ -37,8 +45,9 @@ class QueueFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [
             ("ambiguous", "Ambiguous, needs a curator"),
+            ("sent_back", "Sent back, needs another curator"),
             ("approved", "Approved"),
-            ("rejected", "Rejected"),
+            ("dropped", "Dropped from the package"),
             ("all", "All"),
         ]
 
@@ -61,7 +70,7 @@ class QueueFilter(admin.SimpleListFilter):
         assert isinstance(queryset, DimensionMappingQuerySet)
         if value == "all":
             return queryset
-        if value in (Status.APPROVED, Status.REJECTED):
+        if value in (Status.APPROVED, Status.DROPPED, Status.SENT_BACK):
             return queryset.filter(status=value)
         if value == "ambiguous":
             return queryset.needs_review().filter(ambiguous=True)
@@ -77,7 +86,7 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
     search_fields = ["legacy_path", "dataset__name", "dataset__label"]
     ordering = ["-ambiguous", "confidence", "dataset__name", "position"]
     list_per_page = 100
-    actions = ["approve_confident"]
+    actions = ["approve_confident", "approve_open"]
     allow_change = True  # curators change mappings on the review page, which the change link leads to
 
     def has_review_permission(self, request: HttpRequest) -> bool:
@@ -94,7 +103,8 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
             path("dataset/<int:dataset_id>/preview/", view(self.preview_view), name="conversion_dataset_preview"),
             path("dataset/<int:dataset_id>/decide/", view(self.decide_view), name="conversion_dataset_decide"),
             path("<int:pk>/approve/", view(self.approve_view), name="conversion_mapping_approve"),
-            path("<int:pk>/reject/", view(self.reject_view), name="conversion_mapping_reject"),
+            path("<int:pk>/drop/", view(self.drop_view), name="conversion_mapping_drop"),
+            path("<int:pk>/send-back/", view(self.send_back_view), name="conversion_mapping_send_back"),
             path("<int:pk>/reopen/", view(self.reopen_view), name="conversion_mapping_reopen"),
             *super().get_urls(),
         ]
@@ -129,23 +139,39 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
 
     @admin.action(permissions=["review"], description="Approve the selected confident mappings")
     def approve_confident(self, request: HttpRequest, queryset: QuerySet[DimensionMapping]) -> HttpResponse | None:
+        return self._approve_in_bulk(
+            request, queryset, "approve_confident", services.approval_refusal, services.mappings_approve_confident
+        )
+
+    @admin.action(permissions=["review"], description="Approve the selected mappings, ambiguous ones included")
+    def approve_open(self, request: HttpRequest, queryset: QuerySet[DimensionMapping]) -> HttpResponse | None:
+        def refusal(mapping: DimensionMapping) -> str:
+            return f"already {mapping.status}" if mapping.is_reviewed else ""
+
+        return self._approve_in_bulk(request, queryset, "approve_open", refusal, services.mappings_approve_open)
+
+    def _approve_in_bulk(
+        self, request: HttpRequest, queryset: QuerySet[DimensionMapping], action: str, refusal: Any, approve: Any
+    ) -> HttpResponse | None:
+        """A confirmation page that lists what will be approved and what will not, then the service."""
         mappings = list(queryset.select_related("dataset"))
         if request.POST.get("confirmed") != "yes":
             context = {
                 **self.admin_site.each_context(request),
-                "title": "Approve confident mappings?",
+                "title": "Approve these mappings?",
                 "opts": self.model._meta,
-                "will_approve": [m for m in mappings if not services.approval_refusal(m)],
-                "refused": [(m, services.approval_refusal(m)) for m in mappings if services.approval_refusal(m)],
+                "will_approve": [m for m in mappings if not refusal(m)],
+                "refused": [(m, why) for m in mappings if (why := refusal(m))],
                 "selected": [m.pk for m in mappings],
-                "action": "approve_confident",
+                "action": action,
+                "back": _local_path(request, "back"),
             }
             return TemplateResponse(request, "admin/conversion/approve_confirmation.html", context)
-        approved, refused = services.mappings_approve_confident(mappings=mappings, reviewer=request.user)
+        approved, refused = approve(mappings=mappings, reviewer=request.user)
         for mapping, why in refused:
-            self.message_user(request, f"{mapping}: not approved, {why}", messages.WARNING)
+            self.message_user(request, f"{mapping.legacy_path}: not approved, {why}", messages.WARNING)
         self.message_user(request, f"Approved {len(approved)} mapping(s).", messages.SUCCESS)
-        return None
+        return HttpResponseRedirect(back) if (back := _local_path(request, "back")) else None
 
     # -- the dataset page ---------------------------------------------------------------------------------------
 
@@ -162,18 +188,26 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
             return self._render(request, dataset, mappings, rows, save_form=save_form)
         changes = {row.mapping.pk: row.form.target_data() for row in rows if row.form is not None}
         try:
-            edited = services.dataset_mappings_update(
+            edited, acted = services.dataset_review_submit(
                 dataset=dataset,
                 changes=changes,
                 editor=request.user,
                 reason=save_form.cleaned_data["reason"],
                 override_required=save_form.cleaned_data["override_required"],
+                act=_pressed(request),
             )
         except services.MappingErrors as error:
             general = _attach_errors(rows, error)
             return self._render(request, dataset, mappings, rows, save_form=save_form, general_errors=general)
-        self.message_user(request, f"Saved {len(edited)} edited mapping(s).", messages.SUCCESS)
-        return HttpResponseRedirect(_dataset_url(dataset.pk))
+        except ValidationError as error:
+            general = [" ".join(error.messages)]
+            return self._render(request, dataset, mappings, rows, save_form=save_form, general_errors=general)
+        if edited or acted is None:
+            self.message_user(request, f"Saved {len(edited)} edited mapping(s).", messages.SUCCESS)
+        if acted is not None:
+            self.message_user(request, f"{acted.legacy_path}: {acted.get_status_display()}.", messages.SUCCESS)
+        anchor = f"#mapping-{acted.pk}" if acted is not None else ""
+        return HttpResponseRedirect(_dataset_url(dataset.pk) + anchor)
 
     def preview_view(self, request: HttpRequest, dataset_id: int) -> HttpResponse:
         if not roles.may(request.user, roles.REVIEW):
@@ -181,7 +215,14 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
         dataset = get_object_or_404(LegacyDataset, pk=dataset_id)
         mappings = list(DimensionMapping.objects.filter(dataset=dataset).in_order())
         rows = mapping_rows(dataset, mappings, request.POST if request.method == "POST" else None)
-        context = {"preview": preview_for(dataset, mappings, rows)}
+        preview = preview_for(dataset, mappings, rows)
+        general = check_rows(rows) if request.method == "POST" else []  # as the curator types, before any save
+        context = {
+            "preview": preview,
+            "general_errors": general,
+            "error_rows": error_summary(rows),
+            "invalid_fields": invalid_fields(rows),
+        }
         return TemplateResponse(request, "admin/conversion/_preview.html", context)
 
     def _may_open_page(self, request: HttpRequest) -> bool:
@@ -202,23 +243,36 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
     # -- one mapping: approve, reject, reopen -------------------------------------------------------------------
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self._act(request, pk, lambda mapping: services.mapping_approve(mapping=mapping, reviewer=request.user))
+        approve = services.mapping_approve
+        return self._act(request, pk, "approved", lambda mapping: approve(mapping=mapping, reviewer=request.user))
 
-    def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        form = RejectForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    def drop_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        reason = self._reason(request)
+        drop = services.mapping_drop
         return self._act(
-            request, pk, lambda mapping: services.mapping_reject(mapping=mapping, reviewer=request.user, reason=reason)
+            request, pk, "dropped from the package", lambda m: drop(mapping=m, reviewer=request.user, reason=reason)
         )
+
+    def send_back_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        reason = self._reason(request)
+        back = services.mapping_send_back
+        return self._act(request, pk, "sent back", lambda m: back(mapping=m, reviewer=request.user, reason=reason))
+
+    def _reason(self, request: HttpRequest) -> str:
+        form = ReasonForm(request.POST)
+        return form.cleaned_data["reason"] if form.is_valid() else ""
 
     def reopen_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         form = ReopenForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         return self._act(
-            request, pk, lambda mapping: services.mapping_reopen(mapping=mapping, admin=request.user, reason=reason)
+            request,
+            pk,
+            "reopened",
+            lambda mapping: services.mapping_reopen(mapping=mapping, admin=request.user, reason=reason),
         )
 
-    def _act(self, request: HttpRequest, pk: int, action: Any) -> HttpResponse:
+    def _act(self, request: HttpRequest, pk: int, done: str, action: Any) -> HttpResponse:
         if request.method != "POST":
             return require_POST(lambda r: HttpResponse())(request)
         mapping = get_object_or_404(DimensionMapping.objects.select_related("dataset"), pk=pk)
@@ -227,7 +281,7 @@ class DimensionMappingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # type: igno
         except ValidationError as error:
             self.message_user(request, f"{mapping.legacy_path}: {' '.join(error.messages)}", messages.ERROR)
         else:
-            self.message_user(request, f"{mapping.legacy_path}: {mapping.get_status_display()}.", messages.SUCCESS)
+            self.message_user(request, f"{mapping.legacy_path}: {done}.", messages.SUCCESS)
         return HttpResponseRedirect(_dataset_url(mapping.dataset_id) + f"#mapping-{mapping.pk}")
 
     # -- the admin decision -------------------------------------------------------------------------------------
@@ -272,6 +326,22 @@ def _attach_errors(rows: Any, error: services.MappingErrors) -> list[str]:
                 else:
                     row.form.add_error(field if field in row.form.fields else None, message)
     return general
+
+
+def _local_path(request: HttpRequest, name: str) -> str:
+    """A path on this site posted back to return to (the dataset page), or "" for anything else."""
+    value = str(request.POST.get(name, ""))
+    safe = url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()}, require_https=False)
+    return value if safe and value.startswith("/") and not value.startswith("//") else ""
+
+
+def _pressed(request: HttpRequest) -> tuple[str, int, str] | None:
+    """The card button that submitted the page: its action, the mapping's id and the reason typed on that card."""
+    for action in ("approve", "drop", "send_back"):
+        value = str(request.POST.get(f"_{action}", ""))
+        if value.isdigit():
+            return action, int(value), str(request.POST.get(f"card_reason_{value}", ""))
+    return None
 
 
 def _dataset_url(dataset_id: int) -> str:

@@ -1,7 +1,8 @@
-"""Forms of the review pages: one form per editable mapping, the save form, rejecting, and the admin decision."""
+"""Forms of the review pages: one form per editable mapping, the save form, a reason, and the admin decision."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -9,7 +10,7 @@ from django import forms
 
 from conversion.models import DatasetDecision, DimensionMapping
 from conversion.packaging import vocabulary
-from conversion.review import mapping_rules
+from conversion.review import mapping_rules, services
 from migration_site.lib.licences import LICENCES
 
 VOCABULARY_LIST = "column-types"
@@ -26,8 +27,8 @@ class MappingForm(forms.Form):
     """The editable part of one mapping's target; links are limited to the dataset's own attributes."""
 
     column_type = forms.CharField(
+        # No help_text: Django would point aria-describedby at it on every card; the datalist speaks for itself.
         widget=forms.TextInput(attrs={"list": VOCABULARY_LIST, "size": 34, "autocomplete": "off"}),
-        help_text="Type to search the column types.",
     )
     field = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 18}))
     title = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 16}))
@@ -70,6 +71,12 @@ class MappingForm(forms.Form):
         value = str(self.cleaned_data["column_type"]).strip()
         if not vocabulary.is_known(value):
             raise forms.ValidationError(f"'{value}' is not a column type of the vocabulary")
+        return value
+
+    def clean_field(self) -> str:
+        value = str(self.cleaned_data["field"]).strip()
+        if not mapping_rules.FIELD_NAME.match(value):
+            raise forms.ValidationError(mapping_rules.FIELD_NAME_RULE)
         return value
 
     def clean_currency(self) -> str:
@@ -117,7 +124,9 @@ def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
 
 class SaveForm(forms.Form):
     reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}), help_text="Why these changes."
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Why these changes: required when you edit a mapping, kept in the review trail with each edit.",
     )
     override_required = forms.BooleanField(
         required=False,
@@ -125,7 +134,7 @@ class SaveForm(forms.Form):
     )
 
 
-class RejectForm(forms.Form):
+class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=2000)
 
 
@@ -135,7 +144,11 @@ class ReopenForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("", "-"), *DatasetDecision.Choice.choices], required=False)
-    owner = forms.ChoiceField(required=False, help_text="Empty: the first manager of the legacy dataset.")
+    owner = forms.ChoiceField(
+        required=False,
+        help_text="Who owns the package (<owner>/<name>/): its legacy team, an organisation's owner or a user of the "
+        "site. Default: the first manager of the legacy dataset.",
+    )
     licence = forms.ChoiceField(
         required=False,
         choices=[("", "default (PACKAGE_LICENSE)"), *[(key, f"{key}: {item.title}") for key, item in LICENCES.items()]],
@@ -146,7 +159,9 @@ class DecisionForm(forms.Form):
     def __init__(self, *args: Any, team: Sequence[str], **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "decision")
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "default"), *[(name, name) for name in team]]
+        # Grouped (<optgroup>), dataset_set_owner accepts exactly these names; read when shown or validated only, so a
+        # page that does not show the form (a curator's) costs no query for it.
+        cast(forms.ChoiceField, self.fields["owner"]).choices = functools.partial(_owner_choices, tuple(team))
 
     def licence_choice(self) -> str | None:
         """The licence chosen; None when the form sent none (a page without the field leaves the licence as it is,
@@ -154,3 +169,7 @@ class DecisionForm(forms.Form):
         if self.add_prefix("licence") not in self.data:
             return None
         return str(self.cleaned_data["licence"])
+
+
+def _owner_choices(team: Sequence[str]) -> list[Any]:
+    return [("", "default"), *[(title, pairs) for title, pairs in services.owner_groups(team) if pairs]]

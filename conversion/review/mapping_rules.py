@@ -12,7 +12,8 @@ from conversion.packaging.legacy_values import ValueProblem, parse_date, parse_f
 DIRECTIONS = ("expenditure", "revenue")
 PHASES = ("proposed", "approved", "adjusted", "executed")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
-FIELD_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+FIELD_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")  # OpenSpending's query engine (babbage) refuses anything else
+FIELD_NAME_RULE = "use lower-case letters, digits and underscores, starting with a letter or digit"
 INTEGER = re.compile(r"^-?\d+$")
 
 FieldErrors = dict[str, list[str]]
@@ -30,7 +31,7 @@ def validate_target(
         for problem in sample_problems(vocabulary.column_type(column_type), samples):
             _add(errors, "column_type", problem)
     if not FIELD_NAME.match(str(target.get("field") or "")):
-        _add(errors, "field", "use lower-case letters, digits and underscores, starting with a letter or digit")
+        _add(errors, "field", FIELD_NAME_RULE)
     for link in ("labelfor", "parent"):
         value = target.get(link)
         if value and value not in paths:

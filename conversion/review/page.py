@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from conversion.models import ConversionRun, DatasetDecision, DimensionMapping, dataset_licence, dataset_owner
 from conversion.packaging import vocabulary
+from conversion.review import mapping_rules
 from conversion.review.forms import DecisionForm, MappingForm, SaveForm
 from conversion.review.preview import Column, Preview, build_preview
 from conversion.source_data import read_source_data
@@ -47,7 +48,7 @@ def preview_for(dataset: LegacyDataset, mappings: list[DimensionMapping], rows: 
             source=mapping.source,
         )
         for mapping in mappings
-        if mapping.status != DimensionMapping.Status.REJECTED
+        if mapping.status != DimensionMapping.Status.DROPPED
     ]
     return build_preview(read_source_data(dataset, rows=20).rows, columns)
 
@@ -82,8 +83,11 @@ def page_context(
             },
         ),
         "general_errors": general_errors or [],
+        "error_rows": (errors := error_summary(rows)),
+        "error_count": len(general_errors or []) + sum(len(problems) for _, _, problems in errors),
         "counts": counts,
         "confident_open": sum(1 for m in mappings if not m.is_reviewed and not m.ambiguous),
+        "open_count": sum(1 for m in mappings if not m.is_reviewed),
         # What the user may do decides which buttons and forms the page shows; the services check again.
         "can_review": roles.may(request.user, roles.REVIEW),
         "can_override": roles.may(request.user, roles.OVERRIDE),
@@ -94,3 +98,58 @@ def page_context(
         "latest_run": ConversionRun.objects.filter(dataset=dataset).first(),
         "latest_package": ConversionRun.objects.filter(dataset=dataset).succeeded().first(),
     }
+
+
+def error_summary(rows: list[Row]) -> list[tuple[int, str, list[str]]]:
+    """Per mapping with errors after a save: its id, legacy path and each problem with the field's label first."""
+    summary = []
+    for row in rows:
+        form = row.form
+        if form is None or not form.is_bound or not form.errors:
+            continue
+        problems = [
+            f"{form[name].label}: {message}" if name in form.fields else str(message)
+            for name, messages in form.errors.items()
+            for message in messages
+        ]
+        summary.append((row.mapping.pk, row.mapping.legacy_path, problems))
+    return summary
+
+
+def invalid_fields(rows: list[Row]) -> list[str]:
+    """The names of the inputs whose values the forms refuse, for the page to mark while the curator types."""
+    return [
+        row.form.add_prefix(name)
+        for row in rows
+        if row.form is not None and row.form.is_bound
+        for name in row.form.errors
+        if name in row.form.fields
+    ]
+
+
+def check_rows(rows: list[Row]) -> list[str]:
+    """The rules the save applies (conversion.review.mapping_rules), run on the page's unsaved forms so a curator
+    sees a refused edit while typing: a form's own errors go on its fields; the dataset's rules are returned."""
+    forms = [row for row in rows if row.form is not None and row.form.is_bound]
+    targets = {row.mapping.legacy_path: row.mapping.current_target for row in rows}
+    for row in forms:
+        assert row.form is not None
+        if row.form.is_valid():
+            targets[row.mapping.legacy_path] = row.form.target_data()
+    for row in forms:
+        assert row.form is not None
+        if not row.form.is_valid():
+            continue
+        target, mapping = targets[row.mapping.legacy_path], row.mapping
+        errors = mapping_rules.validate_target(
+            target, path=mapping.legacy_path, paths=list(targets), samples=mapping.samples
+        )
+        for name, messages in errors.items():
+            for message in messages:
+                row.form.add_error(name if name in row.form.fields else None, message)
+    live = {
+        row.mapping.legacy_path: targets[row.mapping.legacy_path]
+        for row in rows
+        if row.mapping.status != DimensionMapping.Status.DROPPED
+    }
+    return mapping_rules.validate_dataset(live, override=False)

@@ -9,14 +9,17 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
-from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent, dataset_owner
+from conversion.models import DimensionMapping, ReviewEvent
 from conversion.review import mapping_rules, proposals
+from conversion.review.decisions import OwnerGroups as OwnerGroups  # re-exported: the decisions are services too
+from conversion.review.decisions import dataset_decide as dataset_decide
+from conversion.review.decisions import dataset_set_licence as dataset_set_licence
+from conversion.review.decisions import dataset_set_owner as dataset_set_owner
+from conversion.review.decisions import owner_groups as owner_groups
 from conversion.source_data import read_source_data
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
-from migration_site.lib.licences import LICENCES
 
 EDITABLE_KEYS = ("column_type", "field", "title", "labelfor", "parent", "primary_key", "options", "keep_empty")
 
@@ -104,24 +107,51 @@ def mapping_approve(*, mapping: DimensionMapping, reviewer: Any) -> None:
     roles.require(reviewer, roles.REVIEW)
     if mapping.status == DimensionMapping.Status.APPROVED:
         raise ValidationError("already approved")
-    if mapping.status == DimensionMapping.Status.REJECTED:
-        raise ValidationError("rejected: a migration admin must reopen it first")
+    if mapping.status == DimensionMapping.Status.DROPPED:
+        raise ValidationError("dropped from the package: a migration admin must reopen it first")
+    if _own_send_back(mapping, reviewer):
+        raise ValidationError("you sent it back: another curator or a migration admin approves it")
     with transaction.atomic():
         before = mapping.status
         mapping.approve(reviewer=reviewer)
         _trace(mapping, ReviewEvent.Action.APPROVED, reviewer, {"status": before}, {"status": mapping.status}, "")
 
 
-def mapping_reject(*, mapping: DimensionMapping, reviewer: Any, reason: str) -> None:
+def mapping_drop(*, mapping: DimensionMapping, reviewer: Any, reason: str) -> None:
+    """Leave the mapping's legacy column out of the package, for good: the package page lists it as dropped."""
     roles.require(reviewer, roles.REVIEW)
     if not reason.strip():
-        raise ValidationError({"reason": "say why the mapping is rejected"})
+        raise ValidationError({"reason": "say why the column is left out of the package"})
     if mapping.is_reviewed:
-        raise ValidationError(f"already {mapping.status}: a migration admin must reopen it first")
+        raise ValidationError(f"already {mapping.get_status_display()}: a migration admin must reopen it first")
+    if _own_send_back(mapping, reviewer):
+        raise ValidationError("you sent it back: another curator or a migration admin decides what becomes of it")
     with transaction.atomic():
         before = mapping.status
-        mapping.reject(reviewer=reviewer, reason=reason.strip())
-        _trace(mapping, ReviewEvent.Action.REJECTED, reviewer, {"status": before}, {"status": mapping.status}, reason)
+        mapping.drop(reviewer=reviewer, reason=reason.strip())
+        _trace(mapping, ReviewEvent.Action.DROPPED, reviewer, {"status": before}, {"status": mapping.status}, reason)
+
+
+def mapping_send_back(*, mapping: DimensionMapping, reviewer: Any, reason: str) -> None:
+    """The proposal is wrong and this curator cannot settle it: it waits, first in the queue, for another curator
+    or a migration admin. Its column stays in the package's plan; nothing converts until it is decided."""
+    roles.require(reviewer, roles.REVIEW)
+    if not reason.strip():
+        raise ValidationError({"reason": "say what is wrong with the proposal"})
+    if mapping.is_reviewed:
+        raise ValidationError(f"already {mapping.get_status_display()}: a migration admin must reopen it first")
+    if mapping.status == DimensionMapping.Status.SENT_BACK:
+        raise ValidationError("already sent back")
+    with transaction.atomic():
+        before = mapping.status
+        mapping.send_back(reviewer=reviewer, reason=reason.strip())
+        _trace(mapping, ReviewEvent.Action.SENT_BACK, reviewer, {"status": before}, {"status": mapping.status}, reason)
+
+
+def _own_send_back(mapping: DimensionMapping, user: Any) -> bool:
+    """Whether `user` sent the mapping back and may not settle it alone (a migration admin may)."""
+    sent_back = mapping.status == DimensionMapping.Status.SENT_BACK and mapping.reviewer_id == getattr(user, "pk", None)
+    return sent_back and not roles.may(user, roles.OVERRIDE)
 
 
 def mapping_reopen(*, mapping: DimensionMapping, admin: Any, reason: str) -> None:
@@ -151,7 +181,7 @@ def dataset_mappings_update(
         roles.require(editor, roles.OVERRIDE)
     mappings = {mapping.pk: mapping for mapping in DimensionMapping.objects.filter(dataset=dataset)}
     targets = {
-        m.legacy_path: m.current_target for m in mappings.values() if m.status != DimensionMapping.Status.REJECTED
+        m.legacy_path: m.current_target for m in mappings.values() if m.status != DimensionMapping.Status.DROPPED
     }
     errors: dict[int, dict[str, list[str]]] = {}
     edited = []
@@ -173,6 +203,8 @@ def dataset_mappings_update(
         targets[mapping.legacy_path] = target
         edited.append((mapping, target))
     general = mapping_rules.validate_dataset(targets, override=override_required)
+    if edited and not reason.strip():
+        general.append("say why you made these edits: the reason goes into the review trail with them")
     if errors or general:
         raise MappingErrors(errors, general)
     with transaction.atomic():
@@ -183,10 +215,59 @@ def dataset_mappings_update(
     return [mapping for mapping, _ in edited]
 
 
+def dataset_review_submit(
+    *,
+    dataset: LegacyDataset,
+    changes: Mapping[int, Mapping[str, Any]],
+    editor: Any,
+    reason: str,
+    override_required: bool = False,
+    act: tuple[str, int, str] | None = None,
+) -> tuple[list[DimensionMapping], DimensionMapping | None]:
+    """The review page's one POST: save every edit on the page, then act on the mapping whose button was pressed
+    (`act`: "approve", "drop" or "send_back", its id, the reason the card gave), all or nothing. So Approve
+    approves what the curator sees, edits included, and no button loses edits. Returns (edited, acted on)."""
+    with transaction.atomic():
+        edited = dataset_mappings_update(
+            dataset=dataset, changes=changes, editor=editor, reason=reason, override_required=override_required
+        )
+        if act is None:
+            return edited, None
+        action, pk, why = act
+        mapping = DimensionMapping.objects.filter(dataset=dataset, pk=pk).first()
+        if mapping is None:
+            raise ValidationError(f"mapping {pk} is not part of {dataset.name}")
+        if action == "approve":
+            mapping_approve(mapping=mapping, reviewer=editor)
+        elif action == "drop":
+            mapping_drop(mapping=mapping, reviewer=editor, reason=why)
+        elif action == "send_back":
+            mapping_send_back(mapping=mapping, reviewer=editor, reason=why)
+        else:
+            raise ValidationError(f"unknown action {action!r}")
+    return edited, mapping
+
+
 def mapping_update(*, mapping: DimensionMapping, data: Mapping[str, Any], editor: Any, reason: str) -> None:
     """Edit one mapping (validated with the rest of its dataset)."""
     dataset_mappings_update(dataset=mapping.dataset, changes={mapping.pk: data}, editor=editor, reason=reason)
     mapping.refresh_from_db()
+
+
+def mappings_approve_open(
+    *, mappings: Iterable[DimensionMapping], reviewer: Any
+) -> tuple[list[DimensionMapping], list[tuple[DimensionMapping, str]]]:
+    """Approve every unreviewed one, ambiguous ones included (the page asked for a confirmation that lists them);
+    return (approved, [(refused, why)])."""
+    roles.require(reviewer, roles.REVIEW)
+    approved, refused = [], []
+    for mapping in mappings:
+        if mapping.is_reviewed:
+            refused.append((mapping, f"already {mapping.status}"))
+            continue
+        mapping_approve(mapping=mapping, reviewer=reviewer)
+        approved.append(mapping)
+    return approved, refused
 
 
 def mappings_approve_confident(
@@ -225,82 +306,6 @@ def _target_from(mapping: DimensionMapping, data: Mapping[str, Any]) -> dict[str
     if not target.get("keep_empty"):
         target.pop("keep_empty", None)  # absent and off are the same choice: no edit without a change
     return target
-
-
-# -- admin decisions ------------------------------------------------------------------------------------------------
-
-
-def dataset_decide(*, dataset: LegacyDataset, decision: str, admin: Any, reason: str) -> DatasetDecision:
-    roles.require(admin, roles.DECIDE)
-    if decision not in DatasetDecision.Choice.values:
-        raise ValidationError({"decision": f"choose one of: {', '.join(DatasetDecision.Choice.values)}"})
-    if not reason.strip():
-        raise ValidationError({"reason": "say why"})
-    with transaction.atomic():
-        record, _ = DatasetDecision.objects.select_for_update().get_or_create(dataset=dataset)
-        before = record.decision or None
-        record.decision = decision
-        record.reason = reason.strip()
-        record.decided_by = admin
-        record.decided_at = timezone.now()
-        record.save(update_fields=["decision", "reason", "decided_by", "decided_at"])
-        ReviewEvent.objects.create(
-            dataset=dataset,
-            subject="decision",
-            action=ReviewEvent.Action.DECIDED,
-            before={"decision": before},
-            after={"decision": decision},
-            user=admin,
-            reason=reason.strip(),
-        )
-    return record
-
-
-def dataset_set_owner(*, dataset: LegacyDataset, owner: str, admin: Any, reason: str) -> DatasetDecision:
-    roles.require(admin, roles.DECIDE)
-    team = dataset.team_usernames
-    if owner and owner not in team:
-        raise ValidationError({"owner": f"'{owner}' is not in the dataset's team ({', '.join(team) or 'none'})"})
-    with transaction.atomic():
-        record, _ = DatasetDecision.objects.select_for_update().get_or_create(dataset=dataset)
-        before = dataset_owner(dataset, record)
-        record.owner = owner
-        record.save(update_fields=["owner"])
-        ReviewEvent.objects.create(
-            dataset=dataset,
-            subject="owner",
-            action=ReviewEvent.Action.OWNER_SET,
-            before={"owner": before},
-            after={"owner": dataset_owner(dataset, record)},
-            user=admin,
-            reason=reason,
-        )
-    return record
-
-
-def dataset_set_licence(*, dataset: LegacyDataset, licence: str, admin: Any, reason: str) -> DatasetDecision:
-    """Choose the dataset's licence ("": PACKAGE_LICENSE); the next conversion writes it into the package. Nothing is
-    recorded when the choice is the one already made."""
-    roles.require(admin, roles.DECIDE)
-    if licence and licence not in LICENCES:
-        raise ValidationError({"licence": f"'{licence}' is not a known licence ({', '.join(LICENCES)})"})
-    with transaction.atomic():
-        record, _ = DatasetDecision.objects.select_for_update().get_or_create(dataset=dataset)
-        before = record.licence
-        if before == licence:
-            return record
-        record.licence = licence
-        record.save(update_fields=["licence"])
-        ReviewEvent.objects.create(
-            dataset=dataset,
-            subject="licence",
-            action=ReviewEvent.Action.LICENCE_SET,
-            before={"licence": before or None},  # None: the site's default (PACKAGE_LICENSE)
-            after={"licence": licence or None},
-            user=admin,
-            reason=reason,
-        )
-    return record
 
 
 def _trace(mapping: DimensionMapping, action: str, user: Any, before: Any, after: Any, reason: str) -> None:

@@ -16,12 +16,14 @@ from django.core.exceptions import PermissionDenied
 CURATORS = "Curators"
 MIGRATION_ADMINS = "Migration admins"
 
-REVIEW = "conversion.review_dimensionmapping"  # edit, approve and reject mappings; re-run a conversion
+REVIEW = "conversion.review_dimensionmapping"  # edit, approve, send back, drop mappings; re-run a conversion
 OVERRIDE = "conversion.override_dimensionmapping"  # reopen a reviewed mapping; override the one-measure-one-date rule
 DECIDE = "conversion.decide_dataset"  # decide on a private or incomplete dataset; choose its owner
 ACCEPT = "conversion.accept_reconciliation"  # accept a difference from the legacy cube
+PUBLISH = "publishing.add_publicationrun"  # publish and withdraw from the admin (asking for either adds a run)
 
 REFUSALS = {
+    PUBLISH: "you may not publish or withdraw packages (permission publishing.add_publicationrun)",
     REVIEW: "you may not review mappings (permission conversion.review_dimensionmapping)",
     OVERRIDE: "you may not reopen mappings or override their rules (permission conversion.override_dimensionmapping)",
     DECIDE: "you may not decide on datasets or their owner (permission conversion.decide_dataset)",

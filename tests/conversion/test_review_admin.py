@@ -78,7 +78,7 @@ def test_a_measure_with_a_legacy_default_can_keep_its_empty_cells_empty(client, 
     client.force_login(curator)
     ergebnis, amount = mapping(proposed, "ergebnis"), mapping(proposed, "amount")
     page = client.get(page_url(proposed)).content.decode()
-    assert f'name="m{ergebnis.pk}-keep_empty"' in page and "legacy default 0" in page
+    assert f'name="m{ergebnis.pk}-keep_empty"' in page and "the legacy default is 0" in page
     assert f'name="m{amount.pk}-keep_empty"' not in page
 
     data = _form_data(client, proposed)
@@ -111,7 +111,7 @@ def test_the_preview_follows_the_unsaved_form(client, curator, proposed):
     assert "type_of_account" in response.content.decode()
 
 
-def test_approve_and_reject_are_post_only(client, curator, proposed):
+def test_approve_drop_and_send_back_are_post_only(client, curator, proposed):
     client.force_login(curator)
     amount = mapping(proposed, "amount")
     url = reverse("admin:conversion_mapping_approve", args=[amount.pk])
@@ -119,10 +119,16 @@ def test_approve_and_reject_are_post_only(client, curator, proposed):
     assert client.post(url).status_code == 302
     amount.refresh_from_db()
     assert amount.status == Status.APPROVED
-    time = mapping(proposed, "time")
-    client.post(reverse("admin:conversion_mapping_reject", args=[time.pk]), {"reason": "wrong column"})
+    time, kind = mapping(proposed, "time"), mapping(proposed, "ergebnisart")
+    drop = reverse("admin:conversion_mapping_drop", args=[time.pk])
+    send_back = reverse("admin:conversion_mapping_send_back", args=[kind.pk])
+    assert client.get(drop).status_code == 405 and client.get(send_back).status_code == 405
+    client.post(drop, {"reason": "wrong column"})
+    client.post(send_back, {"reason": "not sure what it is"})
     time.refresh_from_db()
-    assert time.status == Status.REJECTED and time.rejection_reason == "wrong column"
+    kind.refresh_from_db()
+    assert time.status == Status.DROPPED and time.rejection_reason == "wrong column"
+    assert kind.status == Status.SENT_BACK and kind.rejection_reason == "not sure what it is"
 
 
 def test_an_approved_mapping_is_shown_read_only(client, curator, proposed):

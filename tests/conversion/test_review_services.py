@@ -10,7 +10,8 @@ from django.core.management import call_command
 from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent, dataset_owner
 from conversion.review import services
 from datasets.models import LegacyDataset
-from tests.factories import mapping
+from migration_site.lib import roles
+from tests.factories import make_user, mapping
 
 pytestmark = pytest.mark.django_db
 Status = DimensionMapping.Status
@@ -61,11 +62,46 @@ def test_approved_mappings_are_read_only_until_an_admin_reopens_them(proposed, c
     assert amount.status == Status.EDITED and amount.current_target["title"] == "Changed"
 
 
-def test_rejecting_needs_a_reason(proposed, curator):
-    with pytest.raises(ValidationError):
-        services.mapping_reject(mapping=mapping(proposed, "ergebnisart"), reviewer=curator, reason=" ")
-    services.mapping_reject(mapping=mapping(proposed, "ergebnisart"), reviewer=curator, reason="not needed")
-    assert mapping(proposed, "ergebnisart").rejection_reason == "not needed"
+def test_dropping_and_sending_back_need_a_reason(proposed, curator):
+    kind, time = mapping(proposed, "ergebnisart"), mapping(proposed, "time")
+    with pytest.raises(ValidationError, match="say why the column is left out"):
+        services.mapping_drop(mapping=kind, reviewer=curator, reason=" ")
+    with pytest.raises(ValidationError, match="say what is wrong with the proposal"):
+        services.mapping_send_back(mapping=time, reviewer=curator, reason="")
+    services.mapping_drop(mapping=kind, reviewer=curator, reason="not needed")
+    services.mapping_send_back(mapping=time, reviewer=curator, reason="the year is a fiscal year?")
+    kind, time = mapping(proposed, "ergebnisart"), mapping(proposed, "time")
+    assert (kind.status, kind.rejection_reason) == (Status.DROPPED, "not needed")
+    assert (time.status, time.rejection_reason) == (Status.SENT_BACK, "the year is a fiscal year?")
+    actions = dict(ReviewEvent.objects.filter(mapping__in=[kind, time]).values_list("mapping__legacy_path", "action"))
+    assert actions == {"ergebnisart": ReviewEvent.Action.DROPPED, "time": ReviewEvent.Action.SENT_BACK}
+
+
+def test_a_mapping_sent_back_waits_for_someone_else(proposed, curator, migration_admin):
+    time = mapping(proposed, "time")
+    services.mapping_send_back(mapping=time, reviewer=curator, reason="not sure")
+    assert DimensionMapping.objects.needs_review().filter(pk=time.pk).exists(), "it stays in the queue"
+    assert not time.is_reviewed
+    with pytest.raises(ValidationError, match="another curator or a migration admin"):
+        services.mapping_approve(mapping=mapping(proposed, "time"), reviewer=curator)
+    other = make_user("olga", group=roles.CURATORS)
+    services.mapping_approve(mapping=mapping(proposed, "time"), reviewer=other)
+    assert mapping(proposed, "time").status == Status.APPROVED
+
+    kind = mapping(proposed, "ergebnisart")
+    services.mapping_send_back(mapping=kind, reviewer=migration_admin, reason="check")
+    services.mapping_approve(mapping=mapping(proposed, "ergebnisart"), reviewer=migration_admin)  # admins may
+
+
+def test_a_dropped_mapping_is_decided_and_only_a_reopen_undoes_it(proposed, curator, migration_admin):
+    kind = mapping(proposed, "ergebnisart")
+    services.mapping_drop(mapping=kind, reviewer=curator, reason="not in the package")
+    with pytest.raises(ValidationError, match="dropped from the package"):
+        services.mapping_approve(mapping=mapping(proposed, "ergebnisart"), reviewer=curator)
+    with pytest.raises(ValidationError, match="already dropped"):
+        services.mapping_send_back(mapping=mapping(proposed, "ergebnisart"), reviewer=curator, reason="x")
+    services.mapping_reopen(mapping=mapping(proposed, "ergebnisart"), admin=migration_admin, reason="keep it")
+    assert mapping(proposed, "ergebnisart").status == Status.PROPOSED
 
 
 def test_a_hand_edit_is_validated_field_by_field(proposed, curator):

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.urls import reverse
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from conversion.models import DatasetDecision, DimensionMapping
@@ -88,7 +89,7 @@ def test_a_curator_edits_previews_and_approves_a_mapping(page, live_server, revi
     page.wait_for_selector(".messagelist")
     kind.refresh_from_db()
     assert kind.status == DimensionMapping.Status.APPROVED
-    assert "approved" in page.locator(f"#mapping-{kind.pk} td.actions").inner_text()
+    assert "approved" in page.locator(f"#mapping-{kind.pk} .card-status").inner_text()
     assert page.locator(f"#id_m{kind.pk}-column_type").count() == 0, "read-only once approved"
     page.shots.take("approved")
 
@@ -109,3 +110,74 @@ def test_a_curator_is_refused_an_admin_only_decision(page, live_server, reviewed
     assert response.status == 403
     assert not DatasetDecision.objects.filter(dataset=dataset).exclude(decision="").exists()
     page.shots.take("decision-refused")
+
+
+def test_approve_takes_the_edits_on_screen_and_the_page_fits_a_laptop(page, live_server, reviewed_site):
+    """Items 1, 2 and 6 of issue 12: a curator corrects a type and clicks Approve: what is approved is the correction;
+    a refused edit shows while typing; at 1280x800 every input of a card is on screen without scrolling sideways."""
+    dataset = reviewed_site
+    kind = DimensionMapping.objects.get(dataset=dataset, legacy_path="ergebnisart")
+    label = DimensionMapping.objects.get(dataset=dataset, legacy_path="produktbereich.label")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
+
+    card = page.locator(f"#mapping-{kind.pk}")
+    card.scroll_into_view_if_needed()
+    width = page.evaluate("document.documentElement.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scrolling"
+    for name in ("column_type", "field", "title", "labelfor", "parent", "primary_key"):
+        box = page.locator(f"#id_m{kind.pk}-{name}").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, name
+    column_type = page.locator(f"#id_m{label.pk}-column_type")
+    full = column_type.input_value()
+    assert page.evaluate("(element) => element.scrollWidth <= element.clientWidth", column_type.element_handle()), (
+        f"the whole type name {full!r} shows"
+    )
+    page.shots.take("cards-at-1280")
+
+    page.fill(f"#id_m{label.pk}-field", "Not A Name")  # refused while typing, before any save
+    expect(page.locator(f"#id_m{label.pk}-field")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#preview .error-summary")).to_contain_text("produktbereich.label")
+    page.shots.take("refused-while-typing")
+    page.fill(f"#id_m{label.pk}-field", "produktbereich_label")
+    expect(page.locator(f"#id_m{label.pk}-field")).not_to_have_attribute("aria-invalid", "true")
+
+    page.fill(f"#id_m{kind.pk}-column_type", "economic-classification:generic:code")
+    expect(card.locator(".unsaved-flag")).to_be_visible()
+    expect(card.locator("button.approve")).to_have_text("Save and approve")
+    page.fill("#id_reason", "Aufwendungen and Erträge are an economic classification")
+    with page.expect_navigation():
+        card.locator("button.approve").click()
+    page.wait_for_selector(".messagelist")
+    kind.refresh_from_db()
+    assert kind.status == DimensionMapping.Status.APPROVED
+    assert kind.column_type == "economic-classification:generic:code", "the edit on screen is what was approved"
+    assert "ergebnisart: approved." in page.locator(".messagelist").inner_text()
+    page.shots.take("approved-with-the-edit")
+
+    page.set_viewport_size({"width": 768, "height": 1024})  # a tablet: the cards stack, still nothing sideways
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate(
+        "document.documentElement.clientWidth"
+    )
+    page.shots.take("cards-at-768")
+
+
+def test_leaving_with_unsaved_edits_asks_first(page, live_server, reviewed_site):
+    dataset = reviewed_site
+    kind = DimensionMapping.objects.get(dataset=dataset, legacy_path="ergebnisart")
+    login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
+    page.fill(f"#id_m{kind.pk}-title", "Ergebnisart (changed)")
+    asked: list[str] = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    with pytest.raises(PlaywrightError, match="ERR_ABORTED"):  # the dismissed dialog cancels the navigation
+        page.goto(live_server.url + reverse("admin:index"))
+    assert asked == ["beforeunload"]
+    assert page.locator(f"#id_m{kind.pk}-title").input_value() == "Ergebnisart (changed)"

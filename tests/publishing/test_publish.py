@@ -13,6 +13,7 @@ from conversion.packaging.validation import validate_package
 from publishing import bulk, runs
 from publishing.models import PublicationRun, PublishedPackage
 from publishing.store import public_storage
+from tests.conftest import SAMPLE_DATASETS
 from tests.conversion.test_runs import approve_everything, convert
 from tests.publishing.conftest import (
     PUBLIC,
@@ -116,7 +117,8 @@ def test_republishing_unchanged_content_uploads_nothing(converted, s3_storage, s
 
     assert s3_requests.writes() == []
     assert "lindenau-haushalt: unchanged at kmueller/lindenau-haushalt, nothing uploaded" in output
-    assert output.splitlines()[-1] == f"{len(PUBLIC)} datasets: {len(PUBLIC)} unchanged"
+    skipped = len(SAMPLE_DATASETS) - len(PUBLIC)  # the private one and those with nothing converted: each listed
+    assert output.splitlines()[-1] == f"{len(PUBLIC)} datasets: {len(PUBLIC)} unchanged; {skipped} skipped"
     assert PublicationRun.objects.filter(status=Status.UNCHANGED).count() == len(PUBLIC)
 
 

@@ -23,6 +23,7 @@ from conversion.review.services import mappings_approve_confident
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
 from migration_site.lib.commands import SOME_DATASETS_FAILED
+from publishing import todo
 from publishing.models import PublicationRun, PublishedPackage
 
 BOT = "migration-bot"
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         self._step("Converting", "convert", "--all-approved", "--sync", allow_failure=True)
         self._step("Publishing", "publish", "--all-ready", "--sync", allow_failure=True)
         self._summary()
+        self._admin_todo()
         self.stdout.write(_changes_since(started, approved=approved))
 
     def _export(self, options: dict[str, Any]) -> Path:
@@ -92,10 +94,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.MIGRATE_HEADING("Summary"))
         datasets = list(LegacyDataset.objects.order_by("name"))
         runs = {run.dataset_id: run for run in ConversionRun.objects.latest_per_dataset()}
-        waiting = {
-            row["dataset__name"]: row["count"]
-            for row in _count_by_dataset(DimensionMapping.objects.open().filter(ambiguous=True))
-        }
+        # A dataset without data waits for nobody: the admins' to-do lists it as not convertible.
+        no_data = LegacyDataset.objects.filter(todo.stage_condition("not_convertible"))
+        ambiguous = DimensionMapping.objects.open().filter(ambiguous=True).exclude(dataset__in=no_data)
+        waiting = {row["dataset__name"]: row["count"] for row in _count_by_dataset(ambiguous)}
         converted = [dataset for dataset in datasets if dataset.pk in runs and runs[dataset.pk].publishable]
         # Datasets only: a package uploaded with publish_osdp has none, and is not part of this migration.
         published = PublishedPackage.objects.published().filter(dataset__isnull=False).count()
@@ -107,6 +109,20 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("To do: these datasets wait for a curator in the review queue:"))
             for name, count in sorted(waiting.items()):
                 self.stdout.write(f"  - {name}: {count} ambiguous mapping(s)")
+
+    def _admin_todo(self) -> None:
+        """What waits for the migration admins, each with the admin page to act on (the dashboard lists it too)."""
+        items = todo.admin_todo()
+        if not items:
+            self.stdout.write("Nothing waits for a migration admin.")
+            return
+        self.stdout.write(self.style.WARNING("To do for the migration admins (the migration dashboard lists it too):"))
+        for stage in todo.STAGES:
+            listed = [item for item in items if item.stage == stage.key]
+            if listed:
+                self.stdout.write(f"  {stage.title}:")
+            for item in listed:
+                self.stdout.write(f"  - {item.dataset}: {item.why}\n      {item.task}: {item.url}")
 
 
 def _changes_since(started: datetime, *, approved: int) -> str:

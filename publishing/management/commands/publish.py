@@ -1,6 +1,7 @@
 """python manage.py publish [NAME ...] [--all-ready] [--sync]: publish packages on the `publishing` queue.
 
-Every invocation first withdraws the packages of datasets that may not be public any more.
+Every invocation first withdraws the packages of datasets that may not be public any more. `--all-ready` then lists
+every dataset it left out, and why.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from conversion.models import ConversionRun
 from datasets.models import LegacyDataset
-from migration_site.lib.commands import FAILED, Outcome, datasets_named, each_dataset
-from publishing.models import PublicationRun
-from publishing.runs import privacy_enforce, publication_request, ready_datasets
+from migration_site.lib.commands import FAILED, Outcome, Tally, datasets_named, each_dataset
+from publishing.models import PublicationRun, PublishedPackage, public_refusal
+from publishing.runs import conversion_problem, privacy_enforce, publication_request, ready_datasets
 
 Status = PublicationRun.Status
 
@@ -36,13 +38,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         datasets = self._datasets(options)
         withdrawals = privacy_enforce(sync=options["sync"])
+        skipped = not_ready(datasets) if options["all_ready"] else []
         if not datasets and not withdrawals:
             self.stdout.write("nothing to publish: no converted dataset is ready, and nothing to withdraw")
+            self._skipped(skipped)
             return
         # The withdrawals have run (or are queued) already; the loop reports them with the publications.
         items: list[PublicationRun | LegacyDataset] = [*withdrawals, *datasets]
         tally = each_dataset(self.stdout.write, items, lambda item: self._act(item, sync=options["sync"]))
-        tally.finish(self.stdout.write)
+        self._skipped(skipped)
+        tally.finish(self.stdout.write, f"{tally.summary()}; {len(skipped)} skipped" if skipped else None)
+
+    def _skipped(self, skipped: list[tuple[str, str]]) -> None:
+        if skipped:
+            self.stdout.write(f"skipped {Tally().plural(len(skipped))} (not ready):")
+        for name, reason in skipped:
+            self.stdout.write(f"  {name}: {reason}")
 
     def _datasets(self, options: dict[str, Any]) -> list[LegacyDataset]:
         if options["all_ready"]:
@@ -76,3 +87,27 @@ def describe(run: PublicationRun) -> Outcome:
     package = getattr(run.dataset, "published_package", None) if run.dataset else None
     size = f"{package.rows} rows, {package.bytes} bytes; " if package else ""
     return f"{label}: published at {where} ({size}{len(run.uploaded)} object(s) written)", "published"
+
+
+def not_ready(ready: list[LegacyDataset]) -> list[tuple[str, str]]:
+    """Every other dataset, by name, with why `ready_datasets` left it out: its rules, in words (first reason)."""
+    chosen = {dataset.pk for dataset in ready}
+    latest = {run.dataset_id: run for run in ConversionRun.objects.succeeded().latest_per_dataset()}
+    withdrawn = set(PublishedPackage.objects.exclude(withdrawn_at=None).values_list("dataset_id", flat=True))
+    others = LegacyDataset.objects.select_related("decision").only(
+        "name", "private", "is_incomplete", "decision__decision"
+    )
+    return [
+        (dataset.name, _why_not(dataset, latest.get(dataset.pk), withdrawn=dataset.pk in withdrawn))
+        for dataset in others.order_by("name")
+        if dataset.pk not in chosen
+    ]
+
+
+def _why_not(dataset: LegacyDataset, conversion: ConversionRun | None, *, withdrawn: bool) -> str:
+    refusal = public_refusal(dataset, getattr(dataset, "decision", None))
+    if refusal:
+        return f"may not be public: {refusal}"
+    if withdrawn:
+        return "its package was withdrawn; `publish NAME` publishes it again"
+    return conversion_problem(conversion) or "not ready"
