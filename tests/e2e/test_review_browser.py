@@ -120,6 +120,10 @@ def test_approve_takes_the_edits_on_screen_and_the_page_fits_a_laptop(page, live
     label = DimensionMapping.objects.get(dataset=dataset, legacy_path="produktbereich.label")
     page.set_viewport_size({"width": 1280, "height": 800})
     login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dimensionmapping_changelist"))
+    right = page.evaluate("document.querySelector('#result_list').getBoundingClientRect().right")
+    assert right <= page.evaluate("document.documentElement.clientWidth"), "the queue's columns all on screen"
+    page.shots.take("queue-at-1280")
     page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
 
     card = page.locator(f"#mapping-{kind.pk}")
