@@ -92,7 +92,7 @@ def _column(mapping: DimensionMapping, field_of: dict[str, str], keys: set[str])
         title=str(target.get("title") or mapping.field_name),
         source_column=source.get("column"),
         datatype=str(source.get("datatype") or "string"),
-        default_value=source.get("default_value"),
+        default_value=target["default_value"] if "default_value" in target else source.get("default_value"),
         constant=None if source.get("constant") is None else str(source["constant"]),
         date_format=source.get("format"),
         labelfor=field_of.get(str(target.get("labelfor"))),
@@ -100,8 +100,16 @@ def _column(mapping: DimensionMapping, field_of: dict[str, str], keys: set[str])
         primary_key=bool(target.get("primary_key")),
         legacy_key=_dimension(mapping.legacy_path) in keys and _is_key_attribute(mapping),
         keep_empty=bool(target.get("keep_empty")) and mapping.kind == DimensionMapping.Kind.MEASURE,
+        number_format=_number_format(target.get("number_format")),
         options=dict(target.get("options") or {}),
     )
+
+
+def _number_format(value: object) -> tuple[str, str] | None:
+    """A curator's (decimal, thousands) separators for a measure; None: the legacy reading."""
+    if isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(part, str) for part in value):
+        return str(value[0]), str(value[1])
+    return None
 
 
 def _legacy_keys(dataset: LegacyDataset) -> set[str]:

@@ -30,6 +30,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from conversion.packaging.build_notes import partial_note, period_note, reformatted_note, widened_note
 from conversion.packaging.cells import (
     Cell,
     Column,
@@ -57,6 +58,7 @@ from conversion.packaging.csv_inputs import (
 from conversion.packaging.descriptor import descriptor, type_of
 from conversion.packaging.key_files import parts_for
 from conversion.packaging.legacy_values import ValueProblem, format_number, parse_float
+from conversion.packaging.number_formats import rewrite
 from conversion.packaging.package_spec import BuildPlan, BuildReport, ColumnSpec, RowProblem
 from conversion.packaging.scratch import KeyStore, Output, csv_lines, cut
 from conversion.packaging.tally import Tally
@@ -93,6 +95,7 @@ class _Build:
         self.columns: list[ColumnSpec] = list(plan.columns)
         self.commas: dict[str, list[Any]] = {}  # field -> [count, first example] of decimal commas
         self.empty_cells: Counter[str] = Counter()  # field -> empty cells read, of the columns a default fills
+        self.reformatted: Counter[str] = Counter()  # field -> values a curator's number format rewrote
 
     def run(self, target: Path) -> None:
         inputs = [
@@ -107,7 +110,7 @@ class _Build:
             self._load_cube(cube)
         else:
             if self.report.sources_gone:
-                self.report.notes.append(_partial_note(self.report.sources_gone))
+                self.report.notes.append(partial_note(self.report.sources_gone))
             if not inputs:
                 self.report.notes.append("No usable source file and no cube rows: the package has no rows.")
             self._start(sum(found.path.stat().st_size for found in inputs))
@@ -244,15 +247,19 @@ class _Build:
         return [list(column) for column in zip(*kept, strict=True)], numbers
 
     def _count_empty(self, cells: list[Cell], rows: list[list[str]], kept: list[int] | None) -> None:
-        """The empty cells of the rows accepted (`kept` offsets, None: all), in the columns a default fills."""
+        """In the rows accepted (`kept` offsets, None: all): the empty cells of the columns a default fills, and the
+        values a curator's number format rewrote."""
         for cell, column, fills in zip(cells, self.columns, self.filling, strict=True):
-            if not fills:
+            if not fills and column.number_format is None:
                 continue
             if cell.index < 0:  # the source has no such column: every cell is empty
-                self.empty_cells[column.field] += len(rows) if kept is None else len(kept)
+                self.empty_cells[column.field] += (len(rows) if kept is None else len(kept)) if fills else 0
                 continue
             values = list(map(itemgetter(cell.index), rows if kept is None else [rows[offset] for offset in kept]))
-            self.empty_cells[column.field] += values.count("") + sum(map(str.isspace, values))
+            if fills:
+                self.empty_cells[column.field] += values.count("") + sum(map(str.isspace, values))
+            if (chosen := column.number_format) is not None:
+                self.reformatted[column.field] += sum(rewrite(value, *chosen) != value for value in values)
 
     def _accept(self, columns: list[Column], numbers: Sequence[int]) -> None:
         self.tally.add(columns)  # the dates as read: a month still spans its month in the fiscal period
@@ -299,10 +306,12 @@ class _Build:
         report.totals, report.totals_by_year = self.tally.totals()
         report.dates = self.tally.date_spans()
         report.kept_empty_by_year = self.tally.kept_empty()
-        report.notes.extend(_widened_note(name, count) for name, count in self.widened.items() if count)
+        report.notes.extend(widened_note(name, count) for name, count in self.widened.items() if count)
+        formats = {column.field: column.number_format for column in self.columns if column.number_format}
+        report.notes.extend(reformatted_note(name, n, formats[name]) for name, n in self.reformatted.items() if n)
         self._record_defaults()
         if not report.dates and self.plan.meta.fiscal_period:
-            report.notes.append(_period_note(self.columns, self.plan.meta.fiscal_period))
+            report.notes.append(period_note(self.columns, self.plan.meta.fiscal_period))
         for name, (count, example) in self.commas.items():
             report.notes.append(
                 f"{name}: {rows_text(count, 'has', 'have')} a decimal comma, such as {example!r}; the legacy loader "
@@ -364,31 +373,6 @@ def _batches(reader: _csv.Reader, on_error: Callable[[int, csv.Error], None]) ->
             return
         yield number, rows
         number += len(rows)
-
-
-def _widened_note(name: str, count: int) -> str:
-    return (
-        f"{name}: {count} value(s) name a month or a year (such as 2012-10 or 2013), written as its first day "
-        "(2012-10-01, 2013-01-01), as the legacy platform stored them and as OpenSpending's loader reads dates; the "
-        "fiscal period still covers the whole month or year."
-    )
-
-
-def _partial_note(gone: list[dict[str, Any]]) -> str:
-    ids = ", ".join(str(item["id"]) for item in gone)
-    return (
-        f"Source(s) {ids}, loaded by the legacy platform, cannot be read and the cube's rows were not exported: the "
-        "package holds the rows of the other sources only, and reconciliation shows what is missing."
-    )
-
-
-def _period_note(columns: Sequence[ColumnSpec], period: dict[str, str]) -> str:
-    dated = [column.field for column in columns if column.column_type.startswith("date:")]
-    why = f"no date in its column(s) {', '.join(dated)}" if dated else "no date column"
-    return (
-        f"The data has {why}: the fiscal period ({period.get('start')} to {period.get('end')}) is the year of the "
-        "legacy default_time, the year the legacy editor showed first, not the time the data covers."
-    )
 
 
 def _file_entry(out_dir: Path, path: Path, rows: int | None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from conversion.packaging.legacy_values import (
     parse_float,
     slugify_id,
 )
+from conversion.packaging.number_formats import rewrite
 from conversion.packaging.package_spec import ColumnSpec
 
 __all__ = ["Cell", "Column", "Converter", "constant", "converter", "cube_cell", "fixed", "missing", "refuse"]
@@ -57,6 +58,13 @@ def converter(index: int, column: ColumnSpec, commas: dict[str, list[Any]]) -> C
     """convert_value for one column, with the datatype dispatch and the empty-cell outcome worked out once."""
     kind = column.datatype.lower().strip()
     present: Converter | None = None
+    if kind == "float" and column.number_format is not None:
+        # A curator's format: each value rewritten into the legacy one, then read as the legacy loader read it.
+        decimal, group = column.number_format
+        formatted = _with_empty(
+            _then(lambda text: rewrite(text, decimal, group), _float_converter(column.field, {})), _empty(column)
+        )
+        return Cell(index, formatted, lambda values: list(map(formatted, values)))
     if kind == "float":
         present = _float_converter(column.field, commas)
     elif kind == "id":

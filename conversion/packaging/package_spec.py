@@ -31,6 +31,7 @@ class ColumnSpec:
     primary_key: bool = False
     legacy_key: bool = False  # part of the legacy entry key: rows with equal keys overwrite each other
     keep_empty: bool = False  # a measure's empty cells stay empty instead of taking default_value (a curator's choice)
+    number_format: tuple[str, str] | None = None  # (decimal, thousands) a curator chose for a measure; None: legacy
     # dataclasses.field: inside this class `field` names the column's field (mypy reads it so).
     options: dict[str, Any] = dataclasses.field(default_factory=dict)  # measures: currency, direction, phase
 

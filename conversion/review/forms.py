@@ -9,7 +9,7 @@ from typing import Any, cast
 from django import forms
 
 from conversion.models import DatasetDecision, DimensionMapping
-from conversion.packaging import vocabulary
+from conversion.packaging import number_formats, vocabulary
 from conversion.review import mapping_rules, services
 from migration_site.lib.licences import LICENCES
 
@@ -20,7 +20,7 @@ PATHS_LIST = "dataset-paths"
 
 
 def _path_input() -> forms.TextInput:
-    return forms.TextInput(attrs={"list": PATHS_LIST, "size": 18, "autocomplete": "off"})
+    return forms.TextInput(attrs={"list": PATHS_LIST})
 
 
 class MappingForm(forms.Form):
@@ -28,16 +28,22 @@ class MappingForm(forms.Form):
 
     column_type = forms.CharField(
         # No help_text: Django would point aria-describedby at it on every card; the datalist speaks for itself.
-        widget=forms.TextInput(attrs={"list": VOCABULARY_LIST, "size": 34, "autocomplete": "off"}),
+        widget=forms.TextInput(attrs={"list": VOCABULARY_LIST, "autocomplete": "off"}),
     )
-    field = forms.CharField(max_length=120, widget=forms.TextInput(attrs={"size": 18}))
-    title = forms.CharField(max_length=300, required=False, widget=forms.TextInput(attrs={"size": 16}))
+    field = forms.CharField(max_length=120)
+    title = forms.CharField(max_length=300, required=False)
     labelfor = forms.CharField(required=False, label="label for", max_length=300, widget=_path_input())
     parent = forms.CharField(required=False, max_length=300, widget=_path_input())
     primary_key = forms.BooleanField(required=False, label="key")
     currency = forms.CharField(max_length=3, required=False, widget=forms.TextInput(attrs={"size": 4}))
     direction = forms.ChoiceField(required=False, choices=[("", "-"), *[(d, d) for d in mapping_rules.DIRECTIONS]])
     phase = forms.ChoiceField(required=False, choices=[("", "-"), *[(p, p) for p in mapping_rules.PHASES]])
+    fill_empty = forms.BooleanField(required=False, label="fill empty cells with")
+    default_value = forms.CharField(required=False, max_length=300, label="default value")
+    # Not required: only a measure read as a number shows it; without it, the legacy reading stands.
+    number_format = forms.ChoiceField(
+        choices=list(number_formats.CHOICES.items()), label="numbers like", required=False
+    )
     keep_empty = forms.BooleanField(
         required=False,
         label="keep empty cells empty",
@@ -48,6 +54,9 @@ class MappingForm(forms.Form):
     def __init__(self, *args: Any, mapping: DimensionMapping, paths: Sequence[str], **kwargs: Any) -> None:
         kwargs.setdefault("initial", initial_of(mapping))
         kwargs["prefix"] = f"m{mapping.pk}"
+        # Ids without Django's "id_" and labels without a colon: the page holds hundreds of cards (see PATHS_LIST).
+        kwargs.setdefault("auto_id", "%s")
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.mapping = mapping
         self.others = frozenset(paths) - {mapping.legacy_path}
@@ -96,7 +105,25 @@ class MappingForm(forms.Form):
             "primary_key": data["primary_key"],
             "options": options,
             "keep_empty": bool(data.get("keep_empty")) and self.has_legacy_default,
+            # Always sent; the service keeps only what differs from the legacy model (conversion.review.services).
+            "default_value": (data.get("default_value") or "") if data.get("fill_empty") else None,
+            "number_format": self._number_format(),
         }
+
+    def _number_format(self) -> list[str] | None:
+        """The separators chosen; None when they are the legacy reading's (or the column is no number)."""
+        chosen = number_formats.of_choice(self.cleaned_data.get("number_format") or "".join(number_formats.LEGACY))
+        return list(chosen) if self.reads_numbers and chosen != number_formats.LEGACY else None
+
+    @property
+    def reads_numbers(self) -> bool:
+        """A column the legacy loader read as a number: its number format is the curator's to choose."""
+        return str(self.mapping.source.get("datatype") or "").strip().lower() == "float"
+
+    @property
+    def takes_a_default(self) -> bool:
+        """A column read from a source column (not a constant): an empty cell takes its default, or is refused."""
+        return self.mapping.source.get("constant") is None and bool(self.mapping.source.get("column"))
 
     @property
     def has_legacy_default(self) -> bool:
@@ -108,6 +135,9 @@ class MappingForm(forms.Form):
 def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
     target = mapping.current_target
     options = target.get("options") or {}
+    default = target["default_value"] if "default_value" in target else mapping.source.get("default_value")
+    chosen = target.get("number_format")
+    number_format = tuple(chosen) if isinstance(chosen, list) and len(chosen) == 2 else number_formats.LEGACY
     return {
         "column_type": target.get("column_type", ""),
         "field": target.get("field", ""),
@@ -119,6 +149,9 @@ def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
         "direction": options.get("direction", ""),
         "phase": options.get("phase", ""),
         "keep_empty": bool(target.get("keep_empty")),
+        "fill_empty": default is not None,
+        "default_value": default or "",
+        "number_format": "".join(number_format),
     }
 
 

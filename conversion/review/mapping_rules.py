@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from conversion.packaging import vocabulary
-from conversion.packaging.legacy_values import ValueProblem, parse_date, parse_float
+from conversion.packaging import number_formats, vocabulary
+from conversion.packaging.legacy_values import ValueProblem, convert_value, parse_date, parse_float
 
 DIRECTIONS = ("expenditure", "revenue")
 PHASES = ("proposed", "approved", "adjusted", "executed")
@@ -20,11 +20,19 @@ FieldErrors = dict[str, list[str]]
 
 
 def validate_target(
-    target: Mapping[str, Any], *, path: str, paths: Sequence[str], samples: Sequence[str]
+    target: Mapping[str, Any],
+    *,
+    path: str,
+    paths: Sequence[str],
+    samples: Sequence[str],
+    source: Mapping[str, Any] | None = None,
 ) -> FieldErrors:
     """Errors per form field of one mapping's target: type, links to other attributes, options, sample values."""
     errors: FieldErrors = {}
     column_type = str(target.get("column_type") or "")
+    chosen = target.get("number_format")
+    if isinstance(chosen, list | tuple) and len(chosen) == 2:  # samples read in the curator's format
+        samples = [number_formats.rewrite(sample, str(chosen[0]), str(chosen[1])) for sample in samples]
     if not vocabulary.is_known(column_type):
         _add(errors, "column_type", f"'{column_type}' is not a column type of the vocabulary")
     else:
@@ -38,11 +46,26 @@ def validate_target(
             _add(errors, link, f"'{value}' is not an attribute of this dataset")
         elif value and value == path:
             _add(errors, link, "an attribute cannot point at itself")
+    if "default_value" in target and target["default_value"] is not None:
+        _default_value(str(target["default_value"]), source or {}, errors)
     if column_type == "value":
         _measure_options(target.get("options") or {}, errors)
     elif target.get("keep_empty"):
         _add(errors, "keep_empty", "only a measure ('value') can keep its empty cells empty")
     return errors
+
+
+def _default_value(value: str, source: Mapping[str, Any], errors: FieldErrors) -> None:
+    """A default the legacy reading cannot take would refuse every row with an empty cell: say so now."""
+    try:
+        convert_value(
+            None,
+            datatype=str(source.get("datatype") or "string"),
+            default_value=value,
+            date_format=source.get("format"),
+        )
+    except ValueProblem as problem:
+        _add(errors, "default_value", problem.message)
 
 
 def validate_dataset(targets: Mapping[str, Mapping[str, Any]], *, override: bool) -> list[str]:

@@ -45,12 +45,22 @@ def preview_for(dataset: LegacyDataset, mappings: list[DimensionMapping], rows: 
             path=mapping.legacy_path,
             field=str(targets[mapping.pk].get("field", "")),
             column_type=str(targets[mapping.pk].get("column_type", "")),
-            source=mapping.source,
+            source=_effective_source(mapping.source, targets[mapping.pk]),
         )
         for mapping in mappings
         if mapping.status != DimensionMapping.Status.DROPPED
     ]
     return build_preview(read_source_data(dataset, rows=20).rows, columns)
+
+
+def _effective_source(source: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, Any]:
+    """The legacy source reading with the curator's choices on screen: another default, a number format."""
+    effective = dict(source)
+    if "default_value" in target:
+        effective["default_value"] = target["default_value"]
+    if target.get("number_format"):
+        effective["number_format"] = target["number_format"]
+    return effective
 
 
 def page_context(
@@ -142,7 +152,7 @@ def check_rows(rows: list[Row]) -> list[str]:
             continue
         target, mapping = targets[row.mapping.legacy_path], row.mapping
         errors = mapping_rules.validate_target(
-            target, path=mapping.legacy_path, paths=list(targets), samples=mapping.samples
+            target, path=mapping.legacy_path, paths=list(targets), samples=mapping.samples, source=mapping.source
         )
         for name, messages in errors.items():
             for message in messages:

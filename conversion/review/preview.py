@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from conversion.packaging import vocabulary
+from conversion.packaging import number_formats, vocabulary
 from conversion.packaging.legacy_values import ValueProblem, convert_value
 from conversion.review import mapping_rules
 
@@ -25,6 +25,8 @@ class Column:
 class Cell:
     text: str
     problem: str = ""
+    filled: bool = False  # an empty cell the default filled
+    reformatted: bool = False  # a value the curator's number format rewrote
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,18 @@ class Preview:
     @property
     def problem_count(self) -> int:
         return sum(1 for row in self.rows for cell in row if cell.problem)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(filled or reformatted for filled, reformatted in self.changes)
+
+    @property
+    def changes(self) -> list[tuple[int, int]]:
+        """Per column, how many of the previewed cells the default filled and the number format rewrote."""
+        counts = [(0, 0)] * len(self.columns)
+        for row in self.rows:
+            counts = [(f + cell.filled, r + cell.reformatted) for (f, r), cell in zip(counts, row, strict=True)]
+        return counts
 
 
 def build_preview(
@@ -49,6 +63,13 @@ def _cell(row: Mapping[str, str], column: Column) -> Cell:
     source = column.source
     source_column = source.get("column")
     raw = row.get(source_column) if isinstance(source_column, str) else None
+    empty = not raw or raw.isspace()
+    filled = empty and source.get("default_value") is not None and source.get("constant") is None
+    chosen = source.get("number_format")
+    reformatted = False
+    if raw and isinstance(chosen, list | tuple) and len(chosen) == 2:
+        rewritten = number_formats.rewrite(raw, str(chosen[0]), str(chosen[1]))
+        raw, reformatted = rewritten, rewritten != raw
     try:
         text = convert_value(
             raw,
@@ -58,9 +79,9 @@ def _cell(row: Mapping[str, str], column: Column) -> Cell:
             date_format=source.get("format"),
         )
     except ValueProblem as problem:
-        return Cell(raw or "", problem.message)
+        return Cell(raw or "", problem.message, reformatted=reformatted)
     if vocabulary.is_known(column.column_type):
         problems = mapping_rules.sample_problems(vocabulary.column_type(column.column_type), [text])
         if problems:
-            return Cell(text, problems[0])
-    return Cell(text)
+            return Cell(text, problems[0], filled, reformatted)
+    return Cell(text, "", filled, reformatted)

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from conversion.models import DimensionMapping, ReviewEvent
+from conversion.packaging import number_formats
 from conversion.review import mapping_rules, proposals
 from conversion.review.decisions import OwnerGroups as OwnerGroups  # re-exported: the decisions are services too
 from conversion.review.decisions import dataset_decide as dataset_decide
@@ -21,7 +22,18 @@ from conversion.source_data import read_source_data
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
 
-EDITABLE_KEYS = ("column_type", "field", "title", "labelfor", "parent", "primary_key", "options", "keep_empty")
+EDITABLE_KEYS = (
+    "column_type",
+    "field",
+    "title",
+    "labelfor",
+    "parent",
+    "primary_key",
+    "options",
+    "keep_empty",
+    "default_value",
+    "number_format",
+)
 
 
 class MappingErrors(ValidationError):
@@ -196,7 +208,7 @@ def dataset_mappings_update(
             errors[pk] = {"__all__": [f"{mapping.status}: read-only"]}
             continue
         field_errors = mapping_rules.validate_target(
-            target, path=mapping.legacy_path, paths=list(targets), samples=mapping.samples
+            target, path=mapping.legacy_path, paths=list(targets), samples=mapping.samples, source=mapping.source
         )
         if field_errors:
             errors[pk] = field_errors
@@ -305,6 +317,11 @@ def _target_from(mapping: DimensionMapping, data: Mapping[str, Any]) -> dict[str
     target["primary_key"] = bool(target.get("primary_key"))
     if not target.get("keep_empty"):
         target.pop("keep_empty", None)  # absent and off are the same choice: no edit without a change
+    # The legacy model's default and number format stand unless the curator chose others: only a change is kept.
+    if "default_value" in target and target["default_value"] == mapping.source.get("default_value"):
+        del target["default_value"]
+    if target.get("number_format") in (None, list(number_formats.LEGACY)):
+        target.pop("number_format", None)
     return target
 
 

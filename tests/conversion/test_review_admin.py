@@ -245,7 +245,8 @@ def test_the_dataset_page_runs_a_bounded_number_of_queries(client, curator, size
         response = client.get(page_url(dataset))
     assert response.status_code == 200
     # One shared list of the dataset's paths, not one per row: the page grows linearly with its mappings.
-    assert len(response.content) < 2_200 * size + 40_000  # 200 mappings: 430 KB (a select per row: 3.35 MB)
+    # 200 mappings: 487 KB, under the 500 KB the issue asks (a select per row made 3.35 MB)
+    assert len(response.content) < 2_300 * size + 40_000
     assert response.content.count(b"<datalist") == 2
 
 

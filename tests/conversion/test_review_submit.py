@@ -136,7 +136,7 @@ def test_every_input_of_a_card_has_a_label(client, proposed, page_data):
     labelled = set(document.xpath("//label/@for"))
     inputs = document.xpath("//section[contains(@class, 'mapping-card')]//input[@type!='hidden'] | "
                             "//section[contains(@class, 'mapping-card')]//select")  # fmt: skip
-    assert inputs and all(element.get("id") in labelled for element in inputs)
+    assert inputs and all(element.get("id") in labelled or element.get("aria-label") for element in inputs)
     described = document.xpath("//@aria-describedby")
     assert all(document.xpath(f"//*[@id='{target}']") for value in described for target in value.split())
 

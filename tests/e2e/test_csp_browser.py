@@ -68,7 +68,7 @@ def test_a_migration_admin_works_through_the_admin_without_a_violation(page, liv
     page.shots.take("queue")
     page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
     kind = DimensionMapping.objects.get(dataset=dataset, legacy_path="ergebnisart")
-    page.fill(f"#id_m{kind.pk}-field", "account_kind")
+    page.fill(f"#m{kind.pk}-field", "account_kind")
     expect(page.locator("#preview-table thead")).to_contain_text("account_kind")  # the preview's script runs
     page.shots.take("review-preview")
 

@@ -67,8 +67,8 @@ def test_a_curator_edits_previews_and_approves_a_mapping(page, live_server, revi
     assert "ergebnisart" in page.locator("#preview-table thead").text_content()
     page.shots.take("dataset-page")
 
-    page.fill(f"#id_m{kind.pk}-column_type", "economic-classification:generic:code")
-    page.fill(f"#id_m{kind.pk}-field", "account_kind")
+    page.fill(f"#m{kind.pk}-column_type", "economic-classification:generic:code")
+    page.fill(f"#m{kind.pk}-field", "account_kind")
     # Playwright's expect polls from outside the page: wait_for_function would need 'unsafe-eval', which the CSP denies.
     expect(page.locator("#preview-table thead")).to_contain_text("account_kind")
     header = page.locator("#preview-table thead").text_content()
@@ -90,7 +90,7 @@ def test_a_curator_edits_previews_and_approves_a_mapping(page, live_server, revi
     kind.refresh_from_db()
     assert kind.status == DimensionMapping.Status.APPROVED
     assert "approved" in page.locator(f"#mapping-{kind.pk} .card-status").inner_text()
-    assert page.locator(f"#id_m{kind.pk}-column_type").count() == 0, "read-only once approved"
+    assert page.locator(f"#m{kind.pk}-column_type").count() == 0, "read-only once approved"
     page.shots.take("approved")
 
 
@@ -131,23 +131,23 @@ def test_approve_takes_the_edits_on_screen_and_the_page_fits_a_laptop(page, live
     width = page.evaluate("document.documentElement.clientWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scrolling"
     for name in ("column_type", "field", "title", "labelfor", "parent", "primary_key"):
-        box = page.locator(f"#id_m{kind.pk}-{name}").bounding_box()
+        box = page.locator(f"#m{kind.pk}-{name}").bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, name
-    column_type = page.locator(f"#id_m{label.pk}-column_type")
+    column_type = page.locator(f"#m{label.pk}-column_type")
     full = column_type.input_value()
     assert page.evaluate("(element) => element.scrollWidth <= element.clientWidth", column_type.element_handle()), (
         f"the whole type name {full!r} shows"
     )
     page.shots.take("cards-at-1280")
 
-    page.fill(f"#id_m{label.pk}-field", "Not A Name")  # refused while typing, before any save
-    expect(page.locator(f"#id_m{label.pk}-field")).to_have_attribute("aria-invalid", "true")
+    page.fill(f"#m{label.pk}-field", "Not A Name")  # refused while typing, before any save
+    expect(page.locator(f"#m{label.pk}-field")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#preview .error-summary")).to_contain_text("produktbereich.label")
     page.shots.take("refused-while-typing")
-    page.fill(f"#id_m{label.pk}-field", "produktbereich_label")
-    expect(page.locator(f"#id_m{label.pk}-field")).not_to_have_attribute("aria-invalid", "true")
+    page.fill(f"#m{label.pk}-field", "produktbereich_label")
+    expect(page.locator(f"#m{label.pk}-field")).not_to_have_attribute("aria-invalid", "true")
 
-    page.fill(f"#id_m{kind.pk}-column_type", "economic-classification:generic:code")
+    page.fill(f"#m{kind.pk}-column_type", "economic-classification:generic:code")
     expect(card.locator(".unsaved-flag")).to_be_visible()
     expect(card.locator("button.approve")).to_have_text("Save and approve")
     page.fill("#id_reason", "Aufwendungen and Erträge are an economic classification")
@@ -173,7 +173,7 @@ def test_leaving_with_unsaved_edits_asks_first(page, live_server, reviewed_site)
     kind = DimensionMapping.objects.get(dataset=dataset, legacy_path="ergebnisart")
     login(page, live_server, "carla")
     page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
-    page.fill(f"#id_m{kind.pk}-title", "Ergebnisart (changed)")
+    page.fill(f"#m{kind.pk}-title", "Ergebnisart (changed)")
     asked: list[str] = []
 
     def dismiss(dialog) -> None:
@@ -184,4 +184,40 @@ def test_leaving_with_unsaved_edits_asks_first(page, live_server, reviewed_site)
     with pytest.raises(PlaywrightError, match="ERR_ABORTED"):  # the dismissed dialog cancels the navigation
         page.goto(live_server.url + reverse("admin:index"))
     assert asked == ["beforeunload"]
-    assert page.locator(f"#id_m{kind.pk}-title").input_value() == "Ergebnisart (changed)"
+    assert page.locator(f"#m{kind.pk}-title").input_value() == "Ergebnisart (changed)"
+
+
+def test_a_curator_sends_one_mapping_back_and_drops_another(page, live_server, reviewed_site):
+    """Item 4 of issue 12: the two ways of saying no, each with its reason, its status and its consequence."""
+    dataset = reviewed_site
+    kind = DimensionMapping.objects.get(dataset=dataset, legacy_path="ergebnisart")
+    dezernat = DimensionMapping.objects.get(dataset=dataset, legacy_path="produktbereich.dezernat")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[dataset.pk]))
+
+    card = page.locator(f"#mapping-{kind.pk}")
+    card.locator("input[name^=card_reason_]").fill("is this an economic classification? I cannot tell")
+    with page.expect_navigation():
+        card.locator("button.send-back").click()
+    expect(page.locator(".messagelist")).to_contain_text("ergebnisart: sent back.")
+    expect(page.locator(f"#mapping-{kind.pk} .card-status")).to_contain_text("sent back")
+    page.shots.take("sent-back")
+
+    card = page.locator(f"#mapping-{dezernat.pk}")
+    card.locator("input[name^=card_reason_]").fill("the departments were reorganised in 2015")
+    with page.expect_navigation():
+        card.locator("button.drop").click()
+    expect(page.locator(".messagelist")).to_contain_text("produktbereich.dezernat: dropped from the package.")
+    expect(page.locator(f"#mapping-{dezernat.pk} .card-status")).to_contain_text("left out of the package")
+    page.shots.take("dropped")
+
+    kind.refresh_from_db()
+    dezernat.refresh_from_db()
+    assert kind.status == DimensionMapping.Status.SENT_BACK
+    assert dezernat.status == DimensionMapping.Status.DROPPED
+
+    queue = live_server.url + reverse("admin:conversion_dimensionmapping_changelist") + "?review=sent_back"
+    page.goto(queue)
+    expect(page.locator("#result_list")).to_contain_text("ergebnisart")
+    page.shots.take("queue-sent-back")

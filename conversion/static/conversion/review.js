@@ -32,11 +32,15 @@
 
   function edited(event) {
     const card = event.target.closest(".mapping-card");
-    if (!card || event.target.name === undefined || event.target.name.startsWith("reject_reason_")) { return; }
+    if (!card || event.target.name === undefined || event.target.name.startsWith("card_reason_")) { return; }
     dirty = true;
     card.classList.add("unsaved");
-    const flag = card.querySelector(".unsaved-flag");
-    if (flag) { flag.hidden = false; }
+    if (!card.querySelector(".unsaved-flag")) {  // made here, not on every card of the page: it is rarely needed
+      const flag = document.createElement("span");
+      flag.className = "unsaved-flag";
+      flag.textContent = "unsaved edits";
+      card.querySelector(".card-head h3").after(flag);
+    }
     const approve = card.querySelector("button.approve");
     if (approve) { approve.textContent = "Save and approve"; }
   }
