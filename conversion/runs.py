@@ -31,6 +31,7 @@ from conversion.packaging.reconcile import KeptEmpty, Reconciliation, reconcile
 from conversion.packaging.validation import ValidationResult, validate_package
 from conversion.plan import NotConvertible, build_plan, no_data_problem, workflow_problem
 from datasets.models import LegacyDataset
+from datasets.state import NO_MODEL
 from migration_site.lib import roles
 from migration_site.lib.runs import RunKind, run_execute, run_request
 
@@ -121,18 +122,26 @@ def _convert(run: ConversionRun) -> None:
             descriptor_max_bytes=settings.PACKAGE_DESCRIPTOR_MAX_BYTES,
         )
         run.append_log("valid" if validation.valid else f"invalid: {validation.total} problem(s)")
-        result = reconcile(
-            report.totals,
-            report.totals_by_year,
-            report.rows_written,
-            _measure_names(plan.columns),
-            aggregates=run.dataset.aggregates,
-            entries_csv=plan.entries_file,
-            kept_empty=kept_empty(plan, report),
-        )
+        result = _reconcile(run.dataset, plan, report)
         run.append_log(f"reconciliation: {result.status}")
         package_path = _upload(run, out)
         _record(run, report, validation, result, package_path)
+
+
+def _reconcile(dataset: LegacyDataset, plan: BuildPlan, report: BuildReport) -> Reconciliation:
+    """Against the legacy cube; a draft the legacy platform never mapped nor loaded has none: "unavailable", and why."""
+    if NO_MODEL in dataset.incomplete_reasons and not dataset.entry_count:
+        reason = "the legacy platform never had a model for this dataset nor loaded it: there are no legacy totals"
+        return Reconciliation("unavailable", (report.rows_written, None), notes=[reason])
+    return reconcile(
+        report.totals,
+        report.totals_by_year,
+        report.rows_written,
+        _measure_names(plan.columns),
+        aggregates=dataset.aggregates,
+        entries_csv=plan.entries_file,
+        kept_empty=kept_empty(plan, report),
+    )
 
 
 def kept_empty(plan: BuildPlan, report: BuildReport) -> dict[str, KeptEmpty]:

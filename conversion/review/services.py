@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +18,7 @@ from conversion.review.decisions import dataset_decide as dataset_decide
 from conversion.review.decisions import dataset_set_licence as dataset_set_licence
 from conversion.review.decisions import dataset_set_owner as dataset_set_owner
 from conversion.review.decisions import owner_groups as owner_groups
+from conversion.review.draft_models import NO_MODEL_REASON, draft_model
 from conversion.source_data import read_source_data
 from datasets.models import LegacyDataset
 from migration_site.lib import roles
@@ -67,20 +68,24 @@ def mappings_propose(*, dataset: LegacyDataset, threshold: float | None = None) 
     """Propose mappings for a dataset no curator has touched yet; a reviewed dataset is left as it is."""
     if DimensionMapping.objects.filter(dataset=dataset).exclude(status=DimensionMapping.Status.PROPOSED).exists():
         return ProposeResult(dataset.name, "kept")
-    if not dataset.normalised_model or not dataset.normalised_model.get("mapping"):
-        return ProposeResult(dataset.name, "no model")
     source = read_source_data(dataset)
+    model = dataset.normalised_model if dataset.normalised_model and dataset.normalised_model.get("mapping") else None
+    if model is None and not source.rows:
+        return ProposeResult(dataset.name, "no model")
     facts = proposals.DatasetFacts(
         name=dataset.name,
         label=dataset.label,
         currency=dataset.currency,
-        category=str(dataset.normalised_model.get("dataset", {}).get("category") or dataset.category),
-        model=dataset.normalised_model,
+        category=str((model or {}).get("dataset", {}).get("category") or dataset.category),
+        # A draft of the legacy platform (sources, no model): a model drawn from its columns, every proposal doubted.
+        model=model or draft_model(source.columns, source.samples),
         samples=source.samples,
         source_columns=source.columns,
         sample_rows=len(source.rows),
     )
     found = proposals.propose(facts, threshold=threshold or settings.MAPPING_CONFIDENCE_THRESHOLD)
+    if model is None:
+        found = [replace(item, ambiguous=True, reasons=(NO_MODEL_REASON, *item.reasons)) for item in found]
     with transaction.atomic():
         DimensionMapping.objects.filter(dataset=dataset).delete()
         DimensionMapping.objects.bulk_create([_mapping_of(dataset, proposal) for proposal in found])

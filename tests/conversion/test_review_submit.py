@@ -7,6 +7,7 @@ from django.urls import reverse
 from lxml import html  # type: ignore[import-untyped]
 
 from conversion.models import DimensionMapping, ReviewEvent
+from datasets.models import LegacyDataset
 from tests.conversion.test_review_admin import _form_data, page_url
 from tests.factories import mapping
 
@@ -185,3 +186,14 @@ def test_migration_admins_get_the_decision_first_and_curators_last(client, curat
         client.force_login(user)
         page = client.get(page_url(proposed)).content.decode()
         assert (page.index('id="decision-box"') < page.index('class="mapping-cards"')) is first, user.username
+
+
+def test_a_dataset_with_nothing_proposed_says_why_there_is_nothing_to_review(client, curator, proposed):
+    client.force_login(curator)
+    riverton = LegacyDataset.objects.get(name="riverton-draft-budget-2015")
+    DimensionMapping.objects.filter(dataset=riverton).delete()  # as before its source file was archived
+    document = html.fromstring(client.get(page_url(riverton)).content)
+    text = " ".join(document.get_element_by_id("no-mappings").text_content().split())
+    assert text.startswith("Nothing to review: no mapping has been proposed: the legacy platform never had a model")
+    assert not document.xpath("//section[contains(@class, 'mapping-card')]")
+    assert "no-mappings" not in client.get(page_url(proposed)).content.decode()

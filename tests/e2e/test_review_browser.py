@@ -221,3 +221,18 @@ def test_a_curator_sends_one_mapping_back_and_drops_another(page, live_server, r
     page.goto(queue)
     expect(page.locator("#result_list")).to_contain_text("ergebnisart")
     page.shots.take("queue-sent-back")
+
+
+def test_a_draft_without_a_legacy_model_is_reviewed_from_its_source_columns(page, live_server, reviewed_site):
+    """Item 8 of issue 12: the legacy platform's drafts (sources, no model) appear in the queue and on their page."""
+    draft = LegacyDataset.objects.get(name="riverton-draft-budget-2015")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    login(page, live_server, "carla")
+    page.goto(live_server.url + reverse("admin:conversion_dimensionmapping_changelist") + "?q=riverton")
+    expect(page.locator("#result_list")).to_contain_text("fy2015_proposed")
+    page.goto(live_server.url + reverse("admin:conversion_dataset_review", args=[draft.pk]))
+    cards = page.locator(".mapping-card")
+    expect(cards).to_have_count(5)
+    expect(cards.first).to_contain_text("the legacy platform had no model for this dataset")
+    expect(page.locator("#preview-table thead")).to_contain_text("fy2015_proposed")
+    page.shots.take("draft-review-page")
