@@ -197,3 +197,14 @@ def test_a_dataset_with_nothing_proposed_says_why_there_is_nothing_to_review(cli
     assert text.startswith("Nothing to review: no mapping has been proposed: the legacy platform never had a model")
     assert not document.xpath("//section[contains(@class, 'mapping-card')]")
     assert "no-mappings" not in client.get(page_url(proposed)).content.decode()
+
+
+def test_the_decision_summary_says_each_fact_in_a_sentence_of_its_own(client, migration_admin, proposed):
+    client.force_login(migration_admin)
+    url = reverse("admin:conversion_dataset_decide", args=[proposed.pk])
+    client.post(url, {"decision-decision": "migrate_public", "decision-owner": "", "decision-reason": "main contact"})
+    box = html.fromstring(client.get(page_url(proposed)).content).get_element_by_id("decision-box")
+    facts = [" ".join(dd.text_content().split()) for dd in box.xpath(".//dl[@class='decision-facts']/dd")]
+    assert facts[0].startswith("migrate publicly, decided by max on ") and facts[0].endswith(". Why: main contact")
+    assert facts[1] == "kmueller (the default). Legacy team: kmueller, fbecker, pwright."
+    assert facts[2].endswith("(the default).")
