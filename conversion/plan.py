@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 
 from conversion.models import DatasetDecision, DimensionMapping, ReviewEvent, dataset_licence, dataset_owner
 from conversion.organisations import publisher_of
+from conversion.packaging import number_formats
 from conversion.packaging.package_spec import BuildPlan, ColumnSpec, GoneSource, PackageMeta, SourceFile
 from datasets.models import LegacyDataset, Source
 
@@ -66,12 +67,13 @@ def build_plan(dataset: LegacyDataset, workdir: Path) -> BuildPlan:
     mappings = list(
         DimensionMapping.objects.filter(dataset=dataset, status=DimensionMapping.Status.APPROVED).in_order()
     )
+    loaded = _loaded_source_ids(dataset)
     return BuildPlan(
         meta=package_meta(dataset),
         columns=columns_of(dataset, mappings),
-        sources=_copy_sources(dataset, workdir),
+        sources=_copy_sources(dataset, workdir, loaded),
         entries_file=_copy(dataset.entries_file.name, workdir / "entries.csv") if dataset.entries_file else None,
-        gone_sources=_gone_sources(dataset),
+        gone_sources=_gone_sources(dataset, loaded),
     )
 
 
@@ -84,6 +86,7 @@ def columns_of(dataset: LegacyDataset, mappings: list[DimensionMapping]) -> list
 
 def _column(mapping: DimensionMapping, field_of: dict[str, str], keys: set[str]) -> ColumnSpec:
     target, source = mapping.current_target, mapping.source
+    default = target["default_value"] if "default_value" in target else source.get("default_value")
     return ColumnSpec(
         path=mapping.legacy_path,
         kind=mapping.kind,
@@ -92,24 +95,26 @@ def _column(mapping: DimensionMapping, field_of: dict[str, str], keys: set[str])
         title=str(target.get("title") or mapping.field_name),
         source_column=source.get("column"),
         datatype=str(source.get("datatype") or "string"),
-        default_value=target["default_value"] if "default_value" in target else source.get("default_value"),
+        default_value=default,
         constant=None if source.get("constant") is None else str(source["constant"]),
         date_format=source.get("format"),
         labelfor=field_of.get(str(target.get("labelfor"))),
         parent=field_of.get(str(target.get("parent"))),
         primary_key=bool(target.get("primary_key")),
         legacy_key=_dimension(mapping.legacy_path) in keys and _is_key_attribute(mapping),
-        keep_empty=bool(target.get("keep_empty")) and mapping.kind == DimensionMapping.Kind.MEASURE,
-        number_format=_number_format(target.get("number_format")),
+        # Without a default there is nothing to keep out of the empty cells (they refuse their row, as the legacy did).
+        keep_empty=bool(target.get("keep_empty"))
+        and mapping.kind == DimensionMapping.Kind.MEASURE
+        and default is not None,
+        number_format=number_formats.of_target(target.get("number_format")),
         options=dict(target.get("options") or {}),
     )
 
 
-def _number_format(value: object) -> tuple[str, str] | None:
-    """A curator's (decimal, thousands) separators for a measure; None: the legacy reading."""
-    if isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(part, str) for part in value):
-        return str(value[0]), str(value[1])
-    return None
+def _keeps_empty(mapping: DimensionMapping, target: dict[str, Any], default: object) -> bool:
+    """A measure a curator keeps empty; without a default there is nothing to keep out of its empty cells (they
+    refuse their row, as the legacy loader did)."""
+    return bool(target.get("keep_empty")) and mapping.kind == DimensionMapping.Kind.MEASURE and default is not None
 
 
 def _legacy_keys(dataset: LegacyDataset) -> set[str]:
@@ -206,9 +211,8 @@ def _usable_sources(dataset: LegacyDataset) -> Any:
     return dataset.sources.filter(archive_status=Source.ArchiveStatus.FETCHED).exclude(archived_file="")
 
 
-def _copy_sources(dataset: LegacyDataset, workdir: Path) -> list[SourceFile]:
+def _copy_sources(dataset: LegacyDataset, workdir: Path, loaded: set[int]) -> list[SourceFile]:
     files = []
-    loaded = _loaded_source_ids(dataset)
     for source in _usable_sources(dataset).order_by("legacy_created_at", "legacy_id"):
         suffix = Path(source.archived_file.name).suffix or ".csv"
         path = _copy(source.archived_file.name, workdir / "sources" / f"{source.legacy_id}{suffix}")
@@ -228,9 +232,8 @@ def _loaded_source_ids(dataset: LegacyDataset) -> set[int]:
     return {*imported, *flagged}
 
 
-def _gone_sources(dataset: LegacyDataset) -> list[GoneSource]:
+def _gone_sources(dataset: LegacyDataset, loaded: set[int]) -> list[GoneSource]:
     """Loaded sources the export could not archive: the cube is then the only complete copy of the data."""
-    loaded = _loaded_source_ids(dataset)
     missing = dataset.sources.filter(legacy_id__in=loaded).exclude(pk__in=_usable_sources(dataset).values("pk"))
     return [
         GoneSource(source_id=source.legacy_id, url=source.url, why=_why_gone(source))

@@ -214,7 +214,7 @@ class _Build:
                 columns, numbers = self._convert(found, cells, rows, first, short)
                 if numbers:
                     self._accept(columns, numbers)
-                    self._count_empty(cells, rows, [n - first for n in numbers] if len(numbers) < len(rows) else None)
+                    self._count_cells(cells, rows, [n - first for n in numbers] if len(numbers) < len(rows) else None)
         self.report.notes.extend(widths.notes(input_name(found.source_id).capitalize()))
 
     def _convert(
@@ -246,7 +246,7 @@ class _Build:
                 numbers.append(first + offset)
         return [list(column) for column in zip(*kept, strict=True)], numbers
 
-    def _count_empty(self, cells: list[Cell], rows: list[list[str]], kept: list[int] | None) -> None:
+    def _count_cells(self, cells: list[Cell], rows: list[list[str]], kept: list[int] | None) -> None:
         """In the rows accepted (`kept` offsets, None: all): the empty cells of the columns a default fills, and the
         values a curator's number format rewrote."""
         for cell, column, fills in zip(cells, self.columns, self.filling, strict=True):

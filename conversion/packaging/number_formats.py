@@ -18,6 +18,14 @@ CHOICES = {
 }
 
 
+def of_target(value: object) -> tuple[str, str] | None:
+    """The (decimal, thousands) separators a mapping's target stores (a JSON list of two strings); None for anything
+    else, which means the legacy reading."""
+    if isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(part, str) for part in value):
+        return value[0], value[1]
+    return None
+
+
 def of_choice(value: str) -> tuple[str, str]:
     """A choice's (decimal, thousands) separators: ",." -> (",", ".")."""
     return value[:1], value[1:]

@@ -136,8 +136,7 @@ def initial_of(mapping: DimensionMapping) -> dict[str, Any]:
     target = mapping.current_target
     options = target.get("options") or {}
     default = target["default_value"] if "default_value" in target else mapping.source.get("default_value")
-    chosen = target.get("number_format")
-    number_format = tuple(chosen) if isinstance(chosen, list) and len(chosen) == 2 else number_formats.LEGACY
+    number_format = number_formats.of_target(target.get("number_format")) or number_formats.LEGACY
     return {
         "column_type": target.get("column_type", ""),
         "field": target.get("field", ""),

@@ -30,9 +30,8 @@ def validate_target(
     """Errors per form field of one mapping's target: type, links to other attributes, options, sample values."""
     errors: FieldErrors = {}
     column_type = str(target.get("column_type") or "")
-    chosen = target.get("number_format")
-    if isinstance(chosen, list | tuple) and len(chosen) == 2:  # samples read in the curator's format
-        samples = [number_formats.rewrite(sample, str(chosen[0]), str(chosen[1])) for sample in samples]
+    if chosen := number_formats.of_target(target.get("number_format")):  # samples read in the curator's format
+        samples = [number_formats.rewrite(sample, *chosen) for sample in samples]
     if not vocabulary.is_known(column_type):
         _add(errors, "column_type", f"'{column_type}' is not a column type of the vocabulary")
     else:

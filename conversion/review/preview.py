@@ -65,10 +65,10 @@ def _cell(row: Mapping[str, str], column: Column) -> Cell:
     raw = row.get(source_column) if isinstance(source_column, str) else None
     empty = not raw or raw.isspace()
     filled = empty and source.get("default_value") is not None and source.get("constant") is None
-    chosen = source.get("number_format")
+    chosen = number_formats.of_target(source.get("number_format"))
     reformatted = False
-    if raw and isinstance(chosen, list | tuple) and len(chosen) == 2:
-        rewritten = number_formats.rewrite(raw, str(chosen[0]), str(chosen[1]))
+    if raw and chosen:
+        rewritten = number_formats.rewrite(raw, *chosen)
         raw, reformatted = rewritten, rewritten != raw
     try:
         text = convert_value(

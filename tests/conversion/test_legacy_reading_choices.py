@@ -109,3 +109,12 @@ def test_a_new_default_and_format_are_saved_and_reach_the_plan_and_back_to_legac
     assert "default_value" not in ergebnis.current_target and "number_format" not in ergebnis.current_target
     [column] = [c for c in columns_of(proposed, [ergebnis]) if c.path == "ergebnis"]
     assert column.default_value == "0" and column.number_format is None
+
+
+def test_keeping_empty_cells_needs_a_default_to_keep_out(curator, proposed):
+    ergebnis = mapping(proposed, "ergebnis")
+    services.mapping_update(
+        mapping=ergebnis, data={"keep_empty": True, "default_value": None}, editor=curator, reason="unknown"
+    )
+    [column] = [c for c in columns_of(proposed, [mapping(proposed, "ergebnis")]) if c.path == "ergebnis"]
+    assert column.default_value is None and not column.keep_empty  # empty cells refuse the row, as in the legacy
