@@ -214,6 +214,10 @@ def report_summary(report: BuildReport) -> dict[str, Any]:
         "problem_counts": report.problem_counts,
         "problems": [problem.__dict__ for problem in report.problems[:200]],
         "totals": {field: str(total) for field, total in report.totals.items()},
+        # Per year too: the package page charts them when there is no reconciliation to take them from.
+        "totals_by_year": {
+            field: {year: str(total) for year, total in years.items()} for field, years in report.totals_by_year.items()
+        },
         "defaults": report.defaults,
         "files": report.files,
         "notes": report.notes,

@@ -10,96 +10,16 @@ Settings that must agree with each other are checked by migration_site/lib/check
 """
 
 import logging
-import math
-import os
 import re
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from migration_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_path, env_str, refused
 from migration_site.lib.licences import LICENCES
-
-TRUE_WORDS = {"1", "true", "yes", "on"}
-FALSE_WORDS = {"0", "false", "no", "off"}
-Number = TypeVar("Number", int, float)
-
-
-def _raw(name: str) -> str | None:
-    """The variable's value, or None when it is unset or blank (a blank line in an env file means "the default")."""
-    return os.environ.get(name, "").strip() or None
-
-
-def _refused(name: str, value: str, why: str) -> ImproperlyConfigured:
-    return ImproperlyConfigured(f"{name}={value!r}: {why}")
-
-
-def env_str(name: str, default: str = "") -> str:
-    return _raw(name) or default
-
-
-def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
-    """One of a few words, in any case; the word as `choices` spells it."""
-    value = _raw(name)
-    spelt = {choice.lower(): choice for choice in choices}
-    if value is not None and value.lower() not in spelt:
-        raise _refused(name, value, f"use one of {', '.join(choices)}")
-    return default if value is None else spelt[value.lower()]
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    """A typo must not quietly turn a safety switch off: anything but a known word is an error."""
-    word = env_choice(name, "", sorted(TRUE_WORDS | FALSE_WORDS))
-    return word in TRUE_WORDS if word else default
-
-
-def _within(name: str, value: str, number: Number, minimum: float | None, maximum: float | None) -> Number:
-    if minimum is not None and number < minimum:
-        raise _refused(name, value, f"must be at least {minimum:g}")
-    if maximum is not None and number > maximum:
-        raise _refused(name, value, f"must be at most {maximum:g}")
-    return number
-
-
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    value = _raw(name)
-    if value is None:
-        return default
-    try:
-        return _within(name, value, int(value), minimum, None)
-    except ValueError:
-        raise _refused(name, value, "not a whole number") from None
-
-
-def env_float(
-    name: str, default: float, *, minimum: float | None = None, maximum: float | None = None, positive: bool = False
-) -> float:
-    """`positive`: zero is refused too (a timeout of 0 seconds, a heartbeat every 0 seconds)."""
-    value = _raw(name)
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise _refused(name, value, "not a number") from None
-    if not math.isfinite(number) or (positive and number <= 0):
-        raise _refused(name, value, "must be finite and more than 0" if positive else "must be finite")
-    return _within(name, value, number, minimum, maximum)
-
-
-def env_list(name: str, default: Sequence[str] = ()) -> list[str]:
-    """Comma-separated; blank items are dropped."""
-    value = _raw(name)
-    return list(default) if value is None else [item.strip() for item in value.split(",") if item.strip()]
-
-
-def env_path(name: str, default: Path) -> Path:
-    value = _raw(name)
-    return default if value is None else Path(value)
-
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("VAR_DIR", BASE_DIR / "var")
@@ -130,7 +50,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 _proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER")
 if _proxy_ssl_header and not re.fullmatch(r"[A-Za-z0-9-]+", _proxy_ssl_header):
-    raise _refused("SECURE_PROXY_SSL_HEADER", _proxy_ssl_header, "not a header name (e.g. X-Forwarded-Proto)")
+    raise refused("SECURE_PROXY_SSL_HEADER", _proxy_ssl_header, "not a header name (e.g. X-Forwarded-Proto)")
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
 )
@@ -164,6 +84,7 @@ MIDDLEWARE = [
 # Content-Security-Policy on every response: scripts, styles and everything else from this site only; no inline
 # script or style anywhere (the admin's own templates have none; ours keep theirs in static files). The job
 # dashboard's inline script and styles are allowed by their hashes there only (migration_site/lib/job_dashboard.py).
+# The totals chart of a package page, an SVG, allows its own inline <style> by hash (publishing/chart_views.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -240,6 +161,13 @@ PACKAGE_LICENSE = env_choice("PACKAGE_LICENSE", "ODC-PDDL-1.0", list(LICENCES)) 
 # One bulk zip holds at most this many bytes zipped and unzipped (decimal units: they are shown as 10 MB, 1 GB).
 BULK_MAX_ZIPPED_BYTES = env_int("BULK_MAX_ZIPPED_BYTES", 10_000_000, minimum=1)
 BULK_MAX_UNZIPPED_BYTES = env_int("BULK_MAX_UNZIPPED_BYTES", 1_000_000_000, minimum=1)
+# The read API (/api/3/cubes/..., /api/2/...): DuckDB over local copies of the packages' Parquet files.
+API_CACHE_DIR = env_path("API_CACHE_DIR", VAR_DIR / "api-cache")  # local copies, named by their sha256
+API_CACHE_MAX_BYTES = env_int("API_CACHE_MAX_BYTES", 10 * 1024**3, minimum=0)  # least recently used go first
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 10_000, minimum=1)  # rows or cells per page at most (babbage's cap)
+API_QUERY_TIMEOUT_SECONDS = env_float("API_QUERY_TIMEOUT_SECONDS", 10, positive=True)  # then the query is stopped
+API_MEMORY_LIMIT = env_str("API_MEMORY_LIMIT", "1GB")  # DuckDB's memory_limit per web process; it spills past it
+API_THREADS = env_int("API_THREADS", 2, minimum=1)  # DuckDB's threads per web process
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

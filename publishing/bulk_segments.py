@@ -69,6 +69,8 @@ def _segment(segmenter: _Segmenter, package: PublishedPackage) -> None:
     descriptor = package.descriptor or {}
     storage = public_storage()
     for data_file in data_files(package):
+        if data_file.is_parquet:  # the same rows as a CSV of the package, in another format
+            continue
         with storage.open(data_file.key, "rb") as raw:
             reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
             header = next(reader, None)

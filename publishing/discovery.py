@@ -132,8 +132,8 @@ def distributions(package: PublishedPackage) -> list[dict[str, Any]]:
             "@type": "dcat:Distribution",
             "title": file.name,
             "downloadURL": file.url,
-            "mediaType": "text/csv",
-            "format": "CSV",
+            "mediaType": file.mediatype,
+            "format": file.format,
             **described,
         }
         for file in data_files(package)
@@ -243,6 +243,7 @@ def api_catalog() -> dict[str, Any]:
         ("publishing:registry_descriptor", "application/json", "Master registry (datapackage.json)"),
         ("publishing:registry_csv", "text/csv", "Master registry (packages.csv)"),
         ("publishing:bulk", "text/html", "Bulk downloads by year"),
+        ("publishing:api_cubes", "application/json", "Query API over every package (babbage's /api/3/cubes)"),
     ]
     anchor = absolute(reverse("publishing:api_catalog"))
     links = [{"href": absolute(reverse(name)), "type": kind, "title": title} for name, kind, title in items]

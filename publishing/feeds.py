@@ -254,9 +254,11 @@ def _entry(entry: Any, package: PublishedPackage) -> None:
     entry.author(name=package.owner)
     entry.link(href=url, rel="alternate")  # feedgen insists on one; _Links writes them all
     links = [{"rel": "alternate", "type": "text/html", "href": url}]
-    for file in data_files(package):
-        attributes = {"rel": "enclosure", "type": "text/csv", "href": file.url, "title": file.name}
-        if len(package.data_keys) == 1 and package.bytes:
+    files = data_files(package)
+    own = [file for file in files if not file.is_parquet]  # package.bytes is their size, without the copies
+    for file in files:
+        attributes = {"rel": "enclosure", "type": file.mediatype, "href": file.url, "title": file.name}
+        if own == [file] and package.bytes:
             attributes["length"] = str(package.bytes)
         links.append(attributes)
     entry.ours.links = links

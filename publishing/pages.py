@@ -10,8 +10,9 @@ from typing import Any
 from conversion.packaging.descriptor import LEGACY_DEFAULT_TIME
 from migration_site.lib.jsondata import as_dict, dicts_in, strings_in
 from migration_site.lib.web_links import http_url
-from publishing.links import DataFile, data_files
+from publishing.links import Download, downloads
 from publishing.models import PublishedPackage
+from publishing.totals import PackageTotals, package_totals
 
 MAX_DIFFERENCES = 10
 # Provenance keys the page shows in sentences and tables of their own, not as "key: value".
@@ -58,7 +59,7 @@ class DefaultFill:
 
 @dataclass(frozen=True)
 class Summary:
-    files: list[DataFile]
+    files: list[Download]  # each data file with its copies in other formats (Parquet)
     fields: list[FieldRow]
     measures: list[dict[str, Any]]
     dimensions: list[Dimension]
@@ -66,6 +67,7 @@ class Summary:
     notes: list[str]
     sources: list[tuple[str, str | None, str]]  # title, link (http(s) only), the address as text when not a link
     reconciliation: Reconciliation | None
+    totals: PackageTotals  # per measure and year, beside the legacy platform's (publishing/totals.py)
     fiscal_period: str  # "start to end", as the descriptor states it
     fiscal_period_note: str  # where the period comes from, when the build said so
     legacy_url: str | None
@@ -81,16 +83,17 @@ def summary(package: PublishedPackage) -> Summary:
     model = as_dict(descriptor.get("model"))
     provenance = as_dict(descriptor.get("provenance"))
     return Summary(
-        files=data_files(package, descriptor),
+        files=downloads(package, descriptor),
         fields=fields(descriptor, model),
         measures=[{"name": name, **as_dict(m)} for name, m in as_dict(model.get("measures")).items()],
         dimensions=dimensions(model),
         provenance=[
-            (key.replace("_", " "), _text(v)) for key, v in sorted(provenance.items()) if key not in SHOWN_APART
+            (key.replace("_", " "), readable(v)) for key, v in sorted(provenance.items()) if key not in SHOWN_APART
         ],
         notes=strings_in(provenance.get("notes")),
         sources=[_source(source) for source in dicts_in(descriptor.get("sources"))],
         reconciliation=reconciliation(descriptor, package),
+        totals=package_totals(descriptor, package),
         fiscal_period=_fiscal_period(descriptor.get("fiscalPeriod")),
         fiscal_period_note=PERIOD_NOTES.get(str(provenance.get("fiscal_period_from")), ""),
         legacy_url=http_url(package.legacy_url),
@@ -187,3 +190,14 @@ def _text(value: object) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return "" if value is None else str(value)
+
+
+def readable(value: object) -> str:
+    """A provenance value in words, not JSON: `{"changes": {"approved": 14}, "reviewers": ["a", "b"]}` reads
+    "changes: approved: 14; reviewers: a, b" (a JSON object on one line also ran past a phone's width)."""
+    if isinstance(value, dict):
+        separator = ", " if all(not isinstance(v, dict | list) for v in value.values()) else "; "
+        return separator.join(f"{str(k).replace('_', ' ')}: {readable(v)}" for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return ", ".join(readable(item) for item in value)
+    return _text(value)

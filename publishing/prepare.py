@@ -1,11 +1,13 @@
-"""Preparing a package for the store: its data files hashed and named after their content, its descriptor rewritten
-for `<owner>/<name>/` (the store's identity, paths, bytes and hashes). Nothing is written here: `store.package_put`
-uploads what this prepares, in the order that keeps readers safe (publishing/store.py)."""
+"""Preparing a package for the store: its data files hashed and named after their content, a Parquet copy of each CSV
+resource written and checked against it (publishing/parquet.py), its descriptor rewritten for `<owner>/<name>/` (the
+store's identity, paths, bytes and hashes, the copies as alternate formats). Nothing is written to the store here:
+`store.package_put` uploads what this prepares, in the order that keeps readers safe (publishing/store.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -13,6 +15,9 @@ from django.conf import settings
 
 from conversion.packaging.package_descriptor import DescriptorError, descriptor_load
 from migration_site.lib.hashing import file_size_and_sha256
+from publishing.formats import PARQUET_FORMAT, PARQUET_MEDIATYPE, wants_parquet
+from publishing.parquet import ParquetError, parquet_write
+from publishing.parquet_check import csv_totals, totals_compare
 from publishing.store import (
     PreparedPackage,
     StoredFile,
@@ -33,16 +38,29 @@ def check_package_name(name: str) -> None:
         raise StoreError(f"name {name!r} is not a package name: use lower-case letters, digits, '.', '_' and '-'")
 
 
-def package_prepare(folder: Path, *, owner: str, name: str, page_url: str) -> PreparedPackage:
-    """Read a package folder, hash its data files and rewrite its descriptor for `<owner>/<name>/`."""
+@dataclass
+class _Staging:
+    """Where a package is read from and where its Parquet copies are written; the files staged so far, by key."""
+
+    folder: Path
+    prefix: str
+    scratch: Path
+    files: dict[str, tuple[Path, StoredFile]] = field(default_factory=dict)
+    derived: set[str] = field(default_factory=set)  # keys of the Parquet copies
+
+
+def package_prepare(folder: Path, *, owner: str, name: str, page_url: str, scratch: Path) -> PreparedPackage:
+    """Read a package folder, hash its data files, write and check their Parquet copies in `scratch` (which must
+    outlive the upload), and rewrite the descriptor for `<owner>/<name>/`."""
     check_target(owner, name)
     try:
         descriptor = descriptor_load(folder, max_bytes=settings.PACKAGE_DESCRIPTOR_MAX_BYTES)
     except DescriptorError as error:
         raise StoreError(str(error)) from error
-    files: dict[str, tuple[Path, StoredFile]] = {}
-    prefix = package_prefix(owner, name)
-    resources = [_publish_resource(item, folder, prefix, files) for item in descriptor.get("resources") or []]
+    staging = _Staging(folder, package_prefix(owner, name), scratch)
+    resources = [
+        _publish_resource(item, staging, index) for index, item in enumerate(descriptor.get("resources") or [])
+    ]
     # The store's identity, whatever the descriptor says: its own id, name or owner would contradict where it is.
     published = {
         **descriptor,
@@ -52,10 +70,11 @@ def package_prepare(folder: Path, *, owner: str, name: str, page_url: str) -> Pr
         "homepage": page_url,
         "resources": resources,
     }
-    return PreparedPackage(owner, name, published, json_bytes(published), tuple(files.values()))
+    files = tuple(staging.files.values())
+    return PreparedPackage(owner, name, published, json_bytes(published), files, frozenset(staging.derived))
 
 
-def _publish_resource(resource: Any, folder: Path, prefix: str, files: dict[str, tuple[Path, StoredFile]]) -> Any:
+def _publish_resource(resource: Any, staging: _Staging, index: int) -> Any:
     """Local paths become `data/<file>-<sha12>.<ext>` with their bytes and hash; URLs and inline data stay."""
     if not isinstance(resource, dict):
         return resource
@@ -63,36 +82,83 @@ def _publish_resource(resource: Any, folder: Path, prefix: str, files: dict[str,
     paths = path if isinstance(path, list) else [path]
     if not any(is_local(item) for item in paths):
         return dict(resource)
-    staged = [_stage(folder, item, prefix, files) if is_local(item) else item for item in paths]
-    published = dict(resource)
+    staged = [_stage(staging, item) if is_local(item) else item for item in paths]
+    published = _without_local_alternates(resource)
     published["path"] = (
-        [_relative(item, prefix) for item in staged] if isinstance(path, list) else _relative(staged[0], prefix)
+        [_relative(item, staging.prefix) for item in staged]
+        if isinstance(path, list)
+        else _relative(staged[0], staging.prefix)
     )
     stored = [item for item in staged if isinstance(item, StoredFile)]
     if len(stored) == 1 and len(staged) == 1:
         _check_declared(resource, stored[0], str(path))
         published.update(bytes=stored[0].bytes, hash=f"sha256:{stored[0].sha256}")
+        if wants_parquet(resource):
+            copy = _parquet_copy(resource, stored[0], staging, index, where=str(path))
+            published["alternates"] = [*published.get("alternates", []), copy]
     else:  # a multipart resource: its hash would be of the parts joined, which nobody checks
         published.pop("bytes", None)
         published.pop("hash", None)
     return published
 
 
+def _without_local_alternates(resource: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the resource whose `alternates` keep only remote ones: a local one (a package downloaded from the
+    store and uploaded again) names a file this publication does not stage; its Parquet copy is made again."""
+    published = dict(resource)
+    listed = published.pop("alternates", None)
+    kept = (
+        [item for item in listed if not isinstance(item, dict) or not is_local(item.get("path"))]
+        if isinstance(listed, list)
+        else []
+    )
+    if kept:
+        published["alternates"] = kept
+    return published
+
+
+def _parquet_copy(resource: Mapping[str, Any], csv: StoredFile, staging: _Staging, index: int, *, where: str) -> Any:
+    """Write the Parquet copy of a CSV resource, check it against the CSV, stage it beside it; its alternate entry."""
+    source = staging.files[csv.key][0]
+    target = staging.scratch / f"resource-{index}.parquet"
+    try:
+        totals = parquet_write(source, resource, target, where=where)
+        totals_compare(csv_totals(source, resource, where=where), totals, where=where)
+    except ParquetError as error:
+        raise StoreError(str(error)) from error
+    stem = PurePosixPath(csv.key).stem.rsplit("-", 1)[0]  # the CSV's: `<stem>-<sha12>`
+    stored = _stage_file(staging, target, stem, ".parquet")
+    staging.derived.add(stored.key)
+    return {
+        "format": PARQUET_FORMAT,
+        "mediatype": PARQUET_MEDIATYPE,
+        "path": stored.key.removeprefix(staging.prefix),
+        "bytes": stored.bytes,
+        "hash": f"sha256:{stored.sha256}",
+        "rows": totals.rows,
+    }
+
+
 def _relative(item: Any, prefix: str) -> Any:
     return item.key.removeprefix(prefix) if isinstance(item, StoredFile) else item
 
 
-def _stage(folder: Path, relative: str, prefix: str, files: dict[str, tuple[Path, StoredFile]]) -> StoredFile:
-    root = folder.resolve()
-    path = (folder / relative).resolve()
+def _stage(staging: _Staging, relative: str) -> StoredFile:
+    root = staging.folder.resolve()
+    path = (staging.folder / relative).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise StoreError(f"{relative}: not a file inside the package")
-    size, sha256 = file_size_and_sha256(path)
     pure = PurePosixPath(relative)
     stem = UNSAFE.sub("-", pure.stem).strip("-.") or "data"
-    key = f"{prefix}data/{stem}-{sha256[:12]}{UNSAFE.sub('', pure.suffix.lower())}"
-    files[key] = (path, StoredFile(key, size, sha256))
-    return files[key][1]
+    return _stage_file(staging, path, stem, UNSAFE.sub("", pure.suffix.lower()))
+
+
+def _stage_file(staging: _Staging, path: Path, stem: str, suffix: str) -> StoredFile:
+    """`data/<stem>-<sha12><suffix>`: a name that carries the content's sha256, never reused for other bytes."""
+    size, sha256 = file_size_and_sha256(path)
+    key = f"{staging.prefix}data/{stem}-{sha256[:12]}{suffix}"
+    staging.files[key] = (path, StoredFile(key, size, sha256))
+    return staging.files[key][1]
 
 
 def _check_declared(resource: Mapping[str, Any], stored: StoredFile, path: str) -> None:

@@ -14,7 +14,7 @@ from conversion.models import ConversionRun
 from conversion.packaging.descriptor import LEGACY_DEFAULT_TIME
 from datasets.models import LegacyDataset
 from migration_site.lib.web_links import http_url
-from publishing import store
+from publishing import formats, store
 from publishing.models import PublishedPackage, package_page_url
 
 
@@ -40,14 +40,17 @@ def package_at(owner: str, name: str, dataset: LegacyDataset | None) -> Publishe
 
 
 def already_out(package: PublishedPackage, conversion: ConversionRun, *, owner: str, name: str) -> bool:
-    """This conversion is published at the same place with the same links, and its objects are all there: no need
-    to fetch the package from storage again and hash it (the row's hashes were verified when it was uploaded)."""
+    """This conversion is published at the same place with the same links and its Parquet copies, and its objects
+    are all there: no need to fetch the package from storage again and hash it (the row's hashes were verified when
+    it was uploaded). A package published before the copies existed is prepared again, which adds them."""
+    copies = formats.alternates_bytes(package.descriptor)
     return (
         package.run_id == conversion.pk
         and package.withdrawn_at is None
         and (package.owner, package.name) == (owner, name)
         and package.descriptor.get("homepage") == package_page_url(owner, name)
-        and store.objects_present(package.descriptor_key, package.data_keys, total_bytes=package.bytes)
+        and not formats.lacks_parquet(package.descriptor)
+        and store.objects_present(package.descriptor_key, package.data_keys, total_bytes=package.bytes + copies)
     )
 
 

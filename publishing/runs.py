@@ -202,16 +202,18 @@ def _publish_folder(
 ) -> str:
     """Upload (unless unchanged), record, rebuild the registry, prune. Called with the package's lock held."""
     package = package_at(run.owner, run.name, dataset)
-    prepared = package_prepare(folder, owner=run.owner, name=run.name, page_url=package_page_url(run.owner, run.name))
-    previous = (package.owner, package.name) if package is not None else None
-    if package is not None and unchanged(package, prepared):
-        run.append_log(f"unchanged: {prepared.prefix} holds this version already; nothing uploaded")
-        status = Status.UNCHANGED
-    else:
-        run.uploaded = store.package_put(prepared)
-        run.append_log(f"stored {prepared.prefix}: {len(run.uploaded)} object(s) written, data verified")
-        _recheck_privacy(run, dataset, package)
-        status = Status.SUCCEEDED
+    page_url = package_page_url(run.owner, run.name)
+    with tempfile.TemporaryDirectory(prefix="parquet-") as scratch:  # the Parquet copies, until uploaded
+        prepared = package_prepare(folder, owner=run.owner, name=run.name, page_url=page_url, scratch=Path(scratch))
+        previous = (package.owner, package.name) if package is not None else None
+        if package is not None and unchanged(package, prepared):
+            run.append_log(f"unchanged: {prepared.prefix} holds this version already; nothing uploaded")
+            status = Status.UNCHANGED
+        else:
+            run.uploaded = store.package_put(prepared)
+            run.append_log(f"stored {prepared.prefix}: {len(run.uploaded)} object(s) written, data verified")
+            _recheck_privacy(run, dataset, package)
+            status = Status.SUCCEEDED
     package = package_save(package, prepared, dataset=dataset, conversion=conversion, rows=rows)
     registry_refresh(run)
     _prune(run, package, previous)

@@ -11,6 +11,8 @@ embedded mode (var/storage/ and var/public/). The layout follows os-conductor's 
 
     <owner>/<name>/datapackage.json           the descriptor; the store sets id, name, owner, homepage and paths
     <owner>/<name>/data/<file>-<sha12>.csv    each data file, under a name that carries its content's sha256
+    <owner>/<name>/data/<file>-<sha12>.parquet  the Parquet copy of a CSV resource (publishing/parquet.py), named
+                                              the same way after its own bytes
     registry/datapackage.json                 the master registry, a tabular data package whose one resource is
     registry/packages-<sha12>.csv             this CSV, never rewritten once written
     registry/packages.csv                     the same bytes under a stable name, for people and scripts
@@ -89,7 +91,13 @@ class PreparedPackage:
     name: str
     descriptor: dict[str, Any]
     content: bytes  # the descriptor as stored
-    files: tuple[tuple[Path, StoredFile], ...]
+    files: tuple[tuple[Path, StoredFile], ...]  # every data file: the package's own and the Parquet copies
+    derived: frozenset[str] = frozenset()  # keys of the Parquet copies, made from the package's own files
+
+    @property
+    def own_files(self) -> list[StoredFile]:
+        """The package's data files as they came; the copies made from them add nothing to its identity."""
+        return [stored for _, stored in self.files if stored.key not in self.derived]
 
     @property
     def prefix(self) -> str:
@@ -105,14 +113,16 @@ class PreparedPackage:
 
     @property
     def data_bytes(self) -> int:
-        return sum(stored.bytes for _, stored in self.files)
+        return sum(stored.bytes for stored in self.own_files)
 
     @property
     def data_sha256(self) -> str:
-        """The data file's sha256; with several files, the sha256 of their "<sha256> <key>" lines."""
-        if len(self.files) == 1:
-            return self.files[0][1].sha256
-        return bytes_sha256("".join(f"{s.sha256} {s.key}\n" for _, s in self.files).encode())
+        """The data file's sha256; with several files, the sha256 of their "<sha256> <key>" lines. The package's
+        own files only: the Parquet copies are derived from them."""
+        own = self.own_files
+        if len(own) == 1:
+            return own[0].sha256
+        return bytes_sha256("".join(f"{s.sha256} {s.key}\n" for s in own).encode())
 
 
 def package_prefix(owner: str, name: str) -> str:
@@ -122,7 +132,7 @@ def package_prefix(owner: str, name: str) -> str:
 def check_target(owner: str, name: str) -> None:
     """Owner and name become storage keys: plain path segments only, and not one of the store's own folders."""
     for value, what in ((owner, "owner"), (name, "name")):
-        if not SEGMENT.match(value) or value.strip(".") == "":
+        if not SEGMENT.fullmatch(value) or value.strip(".") == "":
             raise StoreError(f"{what} {value!r} cannot be a storage folder: use letters, digits, '.', '_' and '-'")
     if owner.lower() in RESERVED_OWNERS:
         raise StoreError(f"owner {owner!r} is reserved for the store's own files")

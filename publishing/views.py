@@ -13,11 +13,8 @@ import csv
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from itertools import groupby
 
-from django.core.paginator import Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -30,7 +27,9 @@ from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from publishing import bulk, discovery, feeds
+from conversion.organisations import Publishers
+from datasets.names import dataset_name_problem
+from publishing import bulk, discovery, feeds, legacy_links, preview
 from publishing.browse import FACETS, Filters, search
 from publishing.caching import (
     Stamp,
@@ -38,13 +37,13 @@ from publishing.caching import (
     VersionSeen,
     catalog_stamp,
     conditional,
-    etag_of,
-    per_version,
     version_seen,
 )
 from publishing.links import find_data_file, package_path
+from publishing.lookup import package_state, package_validators, published_package
 from publishing.models import PublishedPackage
 from publishing.pages import summary
+from publishing.paging import paginate
 from publishing.store import json_bytes, public_storage
 
 PAGE_SIZE = 20
@@ -68,63 +67,31 @@ def _catalog_document(
     return conditional(request, validators, lambda: render_with(stamp), cache=cache)
 
 
-def _published(owner: str, dataset: str) -> PublishedPackage:
-    """The package if it is published, with its run (the page shows its reconciliation) but not the run's log. The
-    descriptor is loaded only when used: a cached page or descriptor needs just the validators."""
-    packages = PublishedPackage.objects.published().filter(owner=owner, name=dataset).select_related("run")
-    package = packages.defer("descriptor", "run__log", "run__report", "run__validation").first()
-    if package is None:
-        raise Http404("No such package")
-    return package
-
-
-@dataclass(frozen=True)
-class _PackageState:
-    """What a package's validators depend on: its version and its run's review."""
-
-    state: tuple[object, ...]
-    review: tuple[object, ...] | None
-    changed: datetime
-
-    @classmethod
-    def of(cls, package: PublishedPackage) -> _PackageState:
-        run = package.run
-        review = (run.pk, run.reconciliation_status, run.accepted_at) if run else None
-        # A mismatch accepted after publication changes the page, so it moves Last-Modified too.
-        changed = max(package.modified_at, run.accepted_at) if run and run.accepted_at else package.modified_at
-        return cls((package.pk, package.modified_at, package.descriptor_sha256, package.data_sha256), review, changed)
-
-    def validators(self, kind: str, *extra: object) -> Validators:
-        return Validators(etag=etag_of(kind, self.state, self.review, *extra), last_modified=self.changed)
-
-
-def _package_validators(package: PublishedPackage, kind: str, *extra: object) -> Validators:
-    return _PackageState.of(package).validators(kind, *extra)
-
-
-def _package_state(owner: str, dataset: str) -> _PackageState:
-    """The state of a published package (Http404 if it is not), remembered per catalogue version: a cached page then
-    costs no query for it, not the ORM's 1.5 ms for the package query with its joins."""
-    return per_version(f"package:{owner}/{dataset}", lambda: _PackageState.of(_published(owner, dataset)), size=400)
-
-
 # -- pages ------------------------------------------------------------------------------------------------------------
 
 
 @require_safe
 def packages(request: HttpRequest) -> HttpResponseBase:
-    return _catalog_document(request, "packages", lambda stamp: _packages_page(request, stamp))
-
-
-def _packages_page(request: HttpRequest, stamp: Stamp) -> HttpResponse:
     filters = Filters.from_query(request.GET)
-    result = search(filters)
-    page = Paginator(result.ids, PAGE_SIZE).get_page(request.GET.get("page"))
+    if not filters.q:
+        return _catalog_document(request, "packages", lambda stamp: _packages_page(request, stamp, filters, None))
+    # The text also searches publishers' names, which change apart from the packages (as in data.json).
+    seen = version_seen()
+    by = discovery.catalog_publishers(seen)
+    build = lambda stamp: _packages_page(request, stamp, filters, by)  # noqa: E731
+    return _catalog_document(request, "packages", build, by.state, seen=seen)
+
+
+def _packages_page(request: HttpRequest, stamp: Stamp, filters: Filters, by: Publishers | None) -> HttpResponse:
+    result = search(filters, by)
+    paged = paginate(result.ids, request.GET.get("page"), PAGE_SIZE)
+    page = paged.page
     found = PublishedPackage.objects.published().defer("descriptor").in_bulk(list(page.object_list))
     context = {
         "filters": filters,
         "facets": [(name, result.facets[name]) for name in FACETS],
         "page": page,
+        "page_notice": paged.notice,
         "packages": [found[pk] for pk in page.object_list if pk in found],
         "total": len(result.ids),
         "catalog_size": stamp.count,
@@ -135,19 +102,26 @@ def _packages_page(request: HttpRequest, stamp: Stamp) -> HttpResponse:
 
 @require_safe
 def package(request: HttpRequest, owner: str, dataset: str) -> HttpResponseBase:
-    def build() -> HttpResponse:
-        found = _published(owner, dataset)
-        return render(request, "publishing/package.html", {"package": found, "summary": summary(found)})
+    rows = request.GET.get("rows")  # the preview's page: part of the validators, so each page is its own document
 
-    return conditional(request, _package_state(owner, dataset).validators("page"), build, cache=True)
+    def build() -> HttpResponse:
+        found = published_package(owner, dataset)
+        data = preview.package_data(found, rows)
+        context = {"package": found, "summary": summary(found), "data": data}
+        return preview.settled(render(request, "publishing/package.html", context), data)
+
+    return preview.conditional_page(request, package_state(owner, dataset).validators("page", rows), build)
 
 
 @require_safe
 def legacy_redirect(request: HttpRequest, legacy_name: str, rest: str = "") -> HttpResponseBase:
-    """openspending.org/<dataset>[/...] lived at the site root; send old links to the migrated package for good."""
+    """openspending.org/<dataset>[/...] lived at the site root; send old links to the migrated package for good, and
+    say so when a public dataset was left out of the migration (legacy_links.py)."""
+    if dataset_name_problem(legacy_name):  # no dataset can have that name (a NUL, 10 kB): the unknown name's 404
+        raise Http404(legacy_links.NOT_FOUND)
     found = PublishedPackage.objects.published().filter(legacy_name=legacy_name).only("owner", "name").first()
     if found is None:
-        raise Http404("No such package")
+        return legacy_links.not_migrated(request, legacy_name)
     return HttpResponsePermanentRedirect(package_path(found))
 
 
@@ -160,21 +134,20 @@ def descriptor(request: HttpRequest, owner: str, dataset: str) -> HttpResponseBa
     the stored object's without a storage read; its relative resource paths resolve to the data downloads."""
 
     def build() -> HttpResponse:
-        return HttpResponse(json_bytes(_published(owner, dataset).descriptor), content_type="application/json")
+        return HttpResponse(json_bytes(published_package(owner, dataset).descriptor), content_type="application/json")
 
-    return conditional(request, _package_state(owner, dataset).validators("descriptor"), build, cache=True)
+    return conditional(request, package_state(owner, dataset).validators("descriptor"), build, cache=True)
 
 
 @require_safe
 def data(request: HttpRequest, owner: str, dataset: str, filename: str) -> HttpResponseBase:
-    found = _published(owner, dataset)
+    found = published_package(owner, dataset)
     data_file = find_data_file(found, filename)
     if data_file is None:
         raise Http404("No such file")
-    validators = _package_validators(found, "data", data_file.key)
-    return conditional(
-        request, validators, lambda: _stream(request, data_file.key, "text/csv; charset=utf-8", download=filename)
-    )
+    validators = package_validators(found, "data", data_file.key)
+    kind = data_file.mediatype + ("; charset=utf-8" if data_file.mediatype.startswith("text/") else "")
+    return conditional(request, validators, lambda: _stream(request, data_file.key, kind, download=filename))
 
 
 def _stream(request: HttpRequest, key: str, content_type: str, *, download: str | None = None) -> HttpResponseBase:
@@ -330,7 +303,7 @@ def bulk_part(request: HttpRequest, year: str, owner: str, filename: str) -> Htt
     match = BULK_PART.fullmatch(filename)
     if not match:
         raise Http404("No such file")
-    found = _published(owner, match["name"])
+    found = published_package(owner, match["name"])
     part = int(match["part"])
     validators = Validators(etag=bulk.segment_etag(found, year, part), last_modified=found.modified_at)
     return conditional(request, validators, lambda: _bulk_file(request, found, year, part))

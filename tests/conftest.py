@@ -57,6 +57,7 @@ def _storage_in_tmp(settings, tmp_path: Path) -> None:
 def _scratch_in_tmp(settings, tmp_path: Path) -> None:
     """Each test's conversions build in a folder of its own: a sweep must never reach another test's runs."""
     settings.CONVERSION_SCRATCH_DIR = tmp_path / "scratch"
+    settings.API_CACHE_DIR = tmp_path / "api-cache"  # the read API's Parquet copies, too
 
 
 @pytest.fixture(autouse=True)

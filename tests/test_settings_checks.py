@@ -11,7 +11,7 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 from migration_site.lib.checks import TAG, check_contact_email, check_heartbeats, check_public_base_url, check_s3
-from migration_site.settings import env_bool, env_choice, env_float, env_int, env_list, env_path, env_str
+from migration_site.lib.env import env_bool, env_choice, env_float, env_int, env_list, env_path, env_str
 from tests.test_production_settings import readme_production_example, run_with
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -62,12 +62,32 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class Compared:
+    """One comparison made, as the package page shows it: the package's own total beside the cube's. For a measure
+    whose empty cells a curator kept empty, `ours` is the package's total, not the one with the default added back."""
+
+    measure: str  # the package's measure field
+    year: str | None  # None: the overall total
+    ours: Decimal | None  # None: that side has no such year
+    legacy: Decimal | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"measure": self.measure, "year": self.year, "ours": _text(self.ours), "legacy": _text(self.legacy)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Compared:
+        ours, legacy = _decimal(data.get("ours")), _decimal(data.get("legacy"))
+        return cls(measure=str(data["measure"]), year=data.get("year"), ours=ours, legacy=legacy)
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     status: Status
     rows: tuple[int, int | None]  # (ours, legacy)
     differences: list[Difference] = field(default_factory=list)
     source: Source | None = None  # where the legacy side came from
     notes: list[str] = field(default_factory=list)  # what could not be compared, and why
+    compared: list[Compared] = field(default_factory=list)  # every total compared, in the order compared
 
     def summary(self) -> str:
         ours, legacy = self.rows
@@ -81,6 +101,7 @@ class Reconciliation:
             "source": self.source,
             "differences": [difference.as_dict() for difference in self.differences],
             "notes": list(self.notes),
+            "compared": [item.as_dict() for item in self.compared],
         }
 
     @classmethod
@@ -92,6 +113,7 @@ class Reconciliation:
             source=data.get("source"),
             differences=[Difference.from_dict(item) for item in data.get("differences", [])],
             notes=[str(note) for note in data.get("notes", [])],
+            compared=[Compared.from_dict(item) for item in data.get("compared", [])],  # absent before they were kept
         )
 
 
@@ -123,21 +145,39 @@ def reconcile(
     if cube is None:
         return Reconciliation("unavailable", (rows, None), notes=["neither aggregates nor the cube's rows are known"])
     notes = list(cube.notes)
+    totals, by_year = report_totals, report_by_year
     if kept_empty:
-        report_totals, report_by_year = _with_defaults(report_totals, report_by_year, kept_empty, notes)
-    differences: list[Difference] = []
+        totals, by_year = _with_defaults(report_totals, report_by_year, kept_empty, notes)
+    outcome = _Outcome()
     complete = cube.rows is not None
-    for measure, ours in sorted(report_totals.items()):
+    for measure, ours in sorted(totals.items()):
         legacy_name = measure_names.get(measure)
         if legacy_name is None or legacy_name not in cube.totals:
             notes.append(f"{measure}: the cube's total is unknown, not compared")
             complete = False
             continue
-        differences += _compare(measure, None, ours, cube.totals[legacy_name])
-        differences += _compare_years(measure, report_by_year.get(measure), cube.by_year.get(legacy_name), notes)
+        outcome.add(measure, None, ours=ours, package=report_totals.get(measure), legacy=cube.totals[legacy_name])
+        ours_years, legacy_years = _keyed(by_year.get(measure)), cube.by_year.get(legacy_name) or {}
+        package_years = _keyed(report_by_year.get(measure))
+        for year in _years_compared(measure, ours_years, legacy_years, notes):
+            ours_then, package_then = ours_years.get(year), package_years.get(year)
+            outcome.add(measure, year, ours=ours_then, package=package_then, legacy=legacy_years.get(year))
     rows_differ = cube.rows is not None and cube.rows != rows
-    status: Status = "mismatch" if differences or rows_differ else "match" if complete else "unavailable"
-    return Reconciliation(status, (rows, cube.rows), differences, cube.source, notes)
+    status: Status = "mismatch" if outcome.differences or rows_differ else "match" if complete else "unavailable"
+    return Reconciliation(status, (rows, cube.rows), outcome.differences, cube.source, notes, outcome.compared)
+
+
+@dataclass
+class _Outcome:
+    differences: list[Difference] = field(default_factory=list)
+    compared: list[Compared] = field(default_factory=list)
+
+    def add(
+        self, measure: str, year: str | None, *, ours: Decimal | None, package: Decimal | None, legacy: Decimal | None
+    ) -> None:
+        """`ours`: the total compared (a kept-empty measure's has the default added back); `package`: the package's."""
+        self.differences += _compare(measure, year, ours, legacy)
+        self.compared.append(Compared(measure, year, package, legacy))
 
 
 @dataclass(frozen=True)
@@ -183,19 +223,19 @@ def _compare(measure: str, year: str | None, ours: Decimal | None, legacy: Decim
     return [Difference(measure, year, ours, legacy, left - right)]
 
 
-def _compare_years(
-    measure: str, ours: Mapping[str, Decimal] | None, legacy: Mapping[str, Decimal] | None, notes: list[str]
-) -> list[Difference]:
+def _years_compared(
+    measure: str, ours: Mapping[str, Decimal], legacy: Mapping[str, Decimal], notes: list[str]
+) -> list[str]:
     """Per year only when both sides have years: a package without a date says nothing about the cube's years."""
     if not ours or not legacy:
         side = "ours" if not ours else "the cube's"
         notes.append(f"{measure}: per-year totals not compared, {side} has none")
         return []
-    ours_by_year = {_year_key(year): total for year, total in ours.items()}
-    differences: list[Difference] = []
-    for year in sorted(set(ours_by_year) | set(legacy)):
-        differences += _compare(measure, year, ours_by_year.get(year), legacy.get(year))
-    return differences
+    return sorted(set(ours) | set(legacy))
+
+
+def _keyed(by_year: Mapping[str, Decimal] | None) -> dict[str, Decimal]:
+    return {_year_key(year): total for year, total in (by_year or {}).items()}
 
 
 # The cube's side -----------------------------------------------------------------------------------------------------

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from conversion.packaging.reconcile import Difference, Reconciliation, reconcile, within_tolerance
+from conversion.packaging.reconcile import (
+    Compared,
+    Difference,
+    KeptEmpty,
+    Reconciliation,
+    reconcile,
+    within_tolerance,
+)
 from tests.conftest import SHARED_DIR
 
 D = Decimal
@@ -159,6 +166,60 @@ def test_json_round_trip_keeps_decimals_exact() -> None:
                                         "diff": "-1.00"}  # fmt: skip
     assert stored["rows"] == {"ours": 3, "legacy": 3}
     assert Reconciliation.from_dict(stored) == result
+
+
+def test_every_total_compared_is_recorded_with_both_sides_matching_or_not() -> None:
+    result = check(aggregates(total=36.5, by_year={"2013": 31.5, "2014": 5.0, "2015": 0.25}))
+
+    assert result.compared == [
+        Compared("amount", None, D("35.50"), D("36.5")),
+        Compared("amount", "2013", D("30.50"), D("31.5")),
+        Compared("amount", "2014", D("5"), D("5.0")),  # equal: not a difference, still compared
+        Compared("amount", "2015", None, D("0.25")),  # a year only the cube has
+    ]
+    assert len(result.differences) == 3
+    stored = json.loads(json.dumps(result.as_dict()))
+    assert stored["compared"][:2] == [
+        {"measure": "amount", "year": None, "ours": "35.50", "legacy": "36.5"},
+        {"measure": "amount", "year": "2013", "ours": "30.50", "legacy": "31.5"},
+    ]
+    assert stored["compared"][3] == {"measure": "amount", "year": "2015", "ours": None, "legacy": "0.25"}
+    assert Reconciliation.from_dict(stored).compared == result.compared
+
+
+def test_compared_names_package_fields_and_leaves_out_what_was_not_compared() -> None:
+    both = {"amount": {"total": 35.5, "by_year": {}}, "other": {"total": 1.0, "by_year": {"2013": 1.0}}}
+    cube = {"num_entries": 3, "measures": both, "errors": []}
+    totals = {"betrag": D("35.5"), "extra": D("2")}
+
+    result = check(cube, totals=totals, by_year={"betrag": BY_YEAR["amount"]}, names={"betrag": "amount"})
+
+    # betrag's years are not compared (the cube has none); extra has no legacy measure at all.
+    assert result.compared == [Compared("betrag", None, D("35.5"), D("35.5"))]
+    assert "extra: the cube's total is unknown, not compared" in result.notes
+
+
+def test_a_measure_kept_empty_records_the_package_total_not_the_one_with_the_default_added_back() -> None:
+    kept = {"amount": KeptEmpty(D(5), {"2014": 1})}
+    cube = aggregates(total=40.5, by_year={"2013": 30.5, "2014": 10.0})
+
+    result = reconcile(TOTALS, BY_YEAR, 3, NAMES, aggregates=cube, entries_csv=None, kept_empty=kept)
+
+    assert (result.status, result.differences) == ("match", [])  # 35.50 + 5 added back is the cube's 40.5
+    assert [(item.year, item.ours, item.legacy) for item in result.compared] == [
+        (None, D("35.50"), D("40.5")),
+        ("2013", D("30.50"), D("30.5")),
+        ("2014", D("5"), D("10.0")),
+    ]
+
+
+def test_nothing_is_compared_without_a_legacy_side_and_older_records_read_without_compared() -> None:
+    unavailable = check(None)
+    assert unavailable.compared == [] and unavailable.as_dict()["compared"] == []
+
+    before = check(aggregates()).as_dict()
+    del before["compared"]  # a run reconciled before the comparisons were kept
+    assert Reconciliation.from_dict(before) == Reconciliation("match", (3, 3), [], "aggregates", [])
 
 
 @pytest.mark.shared

@@ -52,9 +52,11 @@ def test_a_publish_writes_data_then_descriptor_under_owner_and_dataset(converted
 
     output = publish("lindenau-haushalt")
 
-    assert keys(s3_storage, "kmueller/") == sorted(["kmueller/lindenau-haushalt/datapackage.json", data_key])
-    assert body(s3_storage, data_key) == data
     descriptor = json.loads(body(s3_storage, "kmueller/lindenau-haushalt/datapackage.json"))
+    parquet_key = "kmueller/lindenau-haushalt/" + descriptor["resources"][0]["alternates"][0]["path"]
+    written = ["kmueller/lindenau-haushalt/datapackage.json", data_key, parquet_key]
+    assert keys(s3_storage, "kmueller/") == sorted(written)
+    assert body(s3_storage, data_key) == data
     assert descriptor["id"] == "kmueller/lindenau-haushalt"
     assert descriptor["owner"] == "kmueller"
     assert descriptor["homepage"] == "https://openspending.example.org/packages/kmueller/lindenau-haushalt/"
@@ -64,14 +66,14 @@ def test_a_publish_writes_data_then_descriptor_under_owner_and_dataset(converted
     assert descriptor["model"] == source_descriptor["model"]
     run = PublicationRun.objects.get()
     assert run.status == Status.SUCCEEDED, run.error
-    assert run.uploaded[:2] == [data_key, "kmueller/lindenau-haushalt/datapackage.json"]  # data first
+    assert run.uploaded[:3] == [data_key, parquet_key, "kmueller/lindenau-haushalt/datapackage.json"]  # data first
     assert output.splitlines() == [
         f"[1/1] lindenau-haushalt: published at kmueller/lindenau-haushalt (24 rows, {len(data)} bytes; "
-        "5 object(s) written)",
+        "6 object(s) written)",
         "1 dataset: 1 published",
     ]
     package = PublishedPackage.objects.get()
-    assert (package.data_keys, package.data_sha256, package.bytes) == ([data_key], sha, len(data))
+    assert (package.data_keys, package.data_sha256, package.bytes) == ([data_key, parquet_key], sha, len(data))
 
 
 def test_the_published_package_validates_as_it_is_stored(converted, s3_storage, tmp_path):
@@ -155,7 +157,7 @@ def test_an_interrupted_publish_leaves_the_old_version_served_and_a_retry_comple
     served = json.loads(old_descriptor)["resources"][0]
     data = body(s3_storage, f"kmueller/lindenau-haushalt/{served['path']}")  # still there, still matching
     assert served["hash"] == f"sha256:{hashlib.sha256(data).hexdigest()}" and served["bytes"] == len(data)
-    assert len(keys(s3_storage, "kmueller/lindenau-haushalt/data/")) == 2  # the new data, beside the old
+    assert len(keys(s3_storage, "kmueller/lindenau-haushalt/data/")) == 4  # the new data, beside the old (CSV, Parquet)
     assert body(s3_storage, "registry/datapackage.json") == old_registry
     assert PublishedPackage.objects.get().descriptor_sha256 == old.descriptor_sha256
 

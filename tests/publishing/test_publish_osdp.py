@@ -51,9 +51,11 @@ def test_a_valid_folder_is_published_without_any_legacy_dataset(s3_storage, tmp_
 
     output = publish_osdp(str(folder), "--owner", "alice", "--name", "city-budget")
 
-    assert output == "alice/city-budget: published (valid (1 resource, 3 data rows read); 5 object(s) written)\n"
+    assert output == "alice/city-budget: published (valid (1 resource, 3 data rows read); 6 object(s) written)\n"
     assert not LegacyDataset.objects.exists()
-    assert keys(s3_storage, "alice/") == sorted(["alice/city-budget/datapackage.json", data_key])
+    parquet = json.loads(body(s3_storage, "alice/city-budget/datapackage.json"))["resources"][0]["alternates"][0]
+    parquet_key = "alice/city-budget/" + parquet["path"]
+    assert keys(s3_storage, "alice/") == sorted(["alice/city-budget/datapackage.json", data_key, parquet_key])
     assert body(s3_storage, data_key) == data
     descriptor = json.loads(body(s3_storage, "alice/city-budget/datapackage.json"))
     assert (descriptor["id"], descriptor["owner"]) == ("alice/city-budget", "alice")

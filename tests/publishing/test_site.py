@@ -215,7 +215,7 @@ def test_legacy_paths_redirect_permanently_to_the_package(client):
 def test_the_legacy_catch_all_does_not_shadow_the_sites_own_paths():
     assert resolve("/admin/").app_name == "admin"
     assert resolve("/admin/login/").url_name == "login"
-    for reserved in ("/static/publishing/site.css", "/media/x", "/feeds/", "/bulk/x", "/registry/x.csv"):
+    for reserved in ("/static/publishing/site.css", "/media/x", "/feeds/x", "/bulk/x", "/registry/x.csv"):
         with pytest.raises(Resolver404):
             resolve(reserved)
     if not settings.REDIS_URL:  # with Redis, /django-rq/ is the queue dashboard; without, it must not redirect
