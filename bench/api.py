@@ -280,7 +280,7 @@ def _resource(csv_path: Path) -> dict[str, Any]:
 
 
 def _write_parquet(csv_path: Path, resource: dict[str, Any], target: Path) -> None:
-    """As publication writes it: publishing/parquet.py (snappy, pages of 1 MiB, row groups of a million, one thread)."""
+    """As publication writes it: publishing/parquet.py (LZ4, pages of 1 MiB, row groups of a million, one thread)."""
     from publishing.parquet import parquet_write
 
     started = time.perf_counter()
