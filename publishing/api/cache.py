@@ -75,19 +75,29 @@ def local_copy(parquet: ParquetFile) -> Path:
 def _fetch(parquet: ParquetFile, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".fetch-", suffix=".parquet")
+    try:
+        digest = _copy(parquet.key, handle)
+        if digest != parquet.sha256:
+            raise CacheError(f"{parquet.key}: the stored bytes are not the ones the descriptor names")
+        os.replace(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def _copy(key: str, handle: int) -> str:
+    """Copy a stored object into an open file; its sha256. Whatever the storage raises (S3 unreachable, a dropped
+    connection: each backend has exceptions of its own) becomes a CacheError, answered 503, not a server error."""
     digest = hashlib.sha256()
     try:
-        with os.fdopen(handle, "wb") as out, public_storage().open(parquet.key, "rb") as source:
+        with os.fdopen(handle, "wb") as out, public_storage().open(key, "rb") as source:
             while chunk := source.read(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
-        if digest.hexdigest() != parquet.sha256:
-            raise CacheError(f"{parquet.key}: the stored bytes are not the ones the descriptor names")
-        os.replace(temporary, target)
     except FileNotFoundError as error:
-        raise CacheError(f"{parquet.key} is missing from the store") from error
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+        raise CacheError(f"{key} is missing from the store") from error
+    except Exception as error:
+        raise CacheError(f"{key} could not be read from the store now ({type(error).__name__})") from error
+    return digest.hexdigest()
 
 
 def _evict(*, keep: Path) -> None:

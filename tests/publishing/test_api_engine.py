@@ -70,3 +70,19 @@ def test_a_copy_whose_bytes_differ_from_the_descriptor_is_not_kept(cache):
         local_copy(ParquetFile("o/p/data/gone.parquet", good.sha256, 9))
 
     assert list(cache.glob("*.parquet")) == [] and list(cache.glob(".fetch-*")) == []
+
+
+def test_a_store_that_cannot_be_reached_is_a_cache_error_not_a_crash(cache, settings, s3_storage):
+    """S3 down: a CacheError, which the API answers with a 503 and the package page as a preview not available now,
+    rather than a server error."""
+    stored_file = stored("o/p/data/x.parquet", b"the bytes")
+    public = settings.STORAGES["public"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "public": {**public, "OPTIONS": {**public["OPTIONS"], "endpoint_url": "http://127.0.0.1:9"}},
+    }
+
+    with pytest.raises(CacheError, match="could not be read from the store now"):
+        local_copy(stored_file)
+
+    assert list(cache.glob("*.parquet")) == []
