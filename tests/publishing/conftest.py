@@ -93,11 +93,12 @@ def stored_package(run):
 
 
 def new_version(dataset):
-    """A newer successful conversion of the dataset whose data differ: the first amount is one more."""
+    """A newer successful conversion of the dataset whose data differ: the first row's amount is one more."""
     run = ConversionRun.objects.filter(dataset=dataset).succeeded().first()
     descriptor, data = stored_package(run)
     rows = list(csv.reader(io.StringIO(data.decode())))
-    rows[1][0] = str(float(rows[1][0]) + 1)
+    amount = rows[0].index("amount")  # by name: the order of a package's columns is no promise
+    rows[1][amount] = str(float(rows[1][amount]) + 1)
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     data = out.getvalue().encode()

@@ -157,7 +157,7 @@ def test_a_cell_the_schema_cannot_read_fails_the_publication_and_the_old_version
     old_descriptor = body(s3_storage, NORTHFIELD + "datapackage.json")
 
     def damage(rows):
-        rows[3][0] = "about 12"
+        rows[3][rows[0].index("amount")] = "about 12"
 
     path = reconverted(converted["northfield-spending-2014"], damage)
     output, _ = publish_failing("northfield-spending-2014")
